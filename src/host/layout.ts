@@ -1,0 +1,110 @@
+// Facts about the host's file system layout that the sandbox plan needs: how the
+// top-level system directories look (usrmerge symlinks or real directories), which of
+// the few /etc entries a jail gets exist here, and which project files policy hides.
+
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileGlobs } from '../util/glob.js';
+
+export type TopLevel = { readonly kind: 'symlink'; readonly target: string } | { readonly kind: 'dir' };
+
+export interface HostLayout {
+  /** /bin, /sbin, /lib, /lib32, /lib64, /libx32 as they exist on the host. */
+  readonly topLevel: Readonly<Record<string, TopLevel>>;
+  /** Paths under /etc, from ETC_ALLOWED, that exist on the host. */
+  readonly etc: readonly string[];
+  /** Absolute paths of project files and directories that match `hide`. */
+  readonly hidden: readonly { path: string; dir: boolean }[];
+}
+
+export const TOP_LEVEL = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+
+/**
+ * The only host /etc entries a sandbox sees, each needed by real tools: TLS trust,
+ * the dynamic loader, alternatives (cc → gcc for native builds), time zone, MIME and
+ * service tables. passwd, group, hosts and nsswitch.conf are synthetic (plan/sandbox.ts).
+ * Notably absent: shadow, ssh, sudoers, machine-id, /etc/ssl/private, gitconfig.
+ */
+export const ETC_ALLOWED = [
+  '/etc/ssl/certs',
+  '/etc/ssl/openssl.cnf',
+  '/etc/ca-certificates',
+  '/etc/ca-certificates.conf',
+  '/etc/pki/tls/certs',
+  '/etc/pki/ca-trust',
+  '/etc/crypto-policies',
+  '/etc/ld.so.cache',
+  '/etc/ld.so.conf',
+  '/etc/ld.so.conf.d',
+  '/etc/alternatives',
+  '/etc/localtime',
+  '/etc/timezone',
+  '/etc/os-release',
+  '/etc/debian_version',
+  '/etc/mime.types',
+  '/etc/protocols',
+  '/etc/services',
+  '/etc/gai.conf',
+  '/etc/host.conf',
+  '/etc/python3',
+  '/etc/python3.11',
+  '/etc/python3.12',
+  '/etc/python3.13',
+];
+
+/** Only needed when the jail shares the host network (--network host). */
+export const ETC_HOST_NETWORK = ['/etc/resolv.conf', '/etc/hosts'];
+
+function lexists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Walks the project for files matching `hide`. node_modules and .git are skipped: they
+ * are the package manager's and git's own, large, and secrets there are not the user's.
+ * The walk is bounded so a huge tree cannot stall start-up.
+ */
+export function findHidden(projectDir: string, patterns: readonly string[], limit = 200_000): { path: string; dir: boolean }[] {
+  const match = compileGlobs(patterns, { basenameAnywhere: true });
+  const out: { path: string; dir: boolean }[] = [];
+  let visited = 0;
+  const walk = (rel: string) => {
+    let entries;
+    try {
+      entries = readdirSync(join(projectDir, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (++visited > limit) return;
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (match(r)) {
+        out.push({ path: join(projectDir, r), dir: e.isDirectory() });
+        continue;
+      }
+      if (e.isDirectory() && e.name !== 'node_modules' && e.name !== '.git') walk(r);
+    }
+  };
+  walk('');
+  return out;
+}
+
+export function readHostLayout(projectDir: string | undefined, hide: readonly string[], hostNetwork: boolean): HostLayout {
+  const topLevel: Record<string, TopLevel> = {};
+  for (const p of TOP_LEVEL) {
+    try {
+      const st = lstatSync(p);
+      if (st.isSymbolicLink()) topLevel[p] = { kind: 'symlink', target: readlinkSync(p) };
+      else if (st.isDirectory()) topLevel[p] = { kind: 'dir' };
+    } catch {
+      /* absent */
+    }
+  }
+  const etc = [...ETC_ALLOWED, ...(hostNetwork ? ETC_HOST_NETWORK : [])].filter(lexists);
+  return { topLevel, etc, hidden: projectDir ? findHidden(projectDir, hide) : [] };
+}

@@ -1,0 +1,285 @@
+// Configuration + profile + facts about the host → Policy.
+//
+// Every decision about a run is made here, over plain data; the few facts that need
+// the system (who is this user, where is npm, does the sandbox work) come in through
+// HostFacts so tests can state them.
+
+import { join } from 'node:path';
+import type { CliOptions } from '../cli/args.js';
+import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_SAFE_PACKAGE_FAILED } from '../cli/exit-codes.js';
+import { DEFAULT_LIMITS } from '../config/layer.js';
+import type { ResolvedConfig } from '../config/types.js';
+import type { UserEntry } from '../host/users.js';
+import type { ProgramLookup } from '../host/which.js';
+import type { ProgramNeeds } from '../host/program.js';
+import type { SandboxProbe } from '../host/sandbox-probe.js';
+import { PROFILES, PROFILE_NAMES, profileForProgram } from '../profiles/catalog.js';
+import type { ProfileName } from '../profiles/types.js';
+import type { ToolConfig } from '../profiles/tool-config.js';
+import { closest } from '../util/did-you-mean.js';
+import { buildEnvironment, SANE_PATH } from './environment.js';
+import type { BackendName, Invoker, JailUser, Policy } from './types.js';
+
+export class PolicyError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_SAFE_PACKAGE_FAILED,
+    readonly fix?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** SPEC §3: hidden from the jail even though they sit in the project. */
+export const DEFAULT_HIDE = ['.env', '.env.*', '*.pem', '*.key', 'id_rsa*', 'id_ed25519*', 'id_ecdsa*', 'id_dsa*'];
+
+/** Inside the jail's own network namespace: where the bridge to the proxy listens. */
+export const JAIL_PROXY_URL = 'http://127.0.0.1:3128';
+
+export interface HostFacts {
+  readonly invokedAs: string;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly invoker: Invoker;
+  readonly isRoot: boolean;
+  lookupUser(spec: string): UserEntry | undefined;
+  groupName(gid: number): string | undefined;
+  findProgram(name: string, pathVar: string, cwd: string, root?: string): ProgramLookup;
+  programNeeds(path: string, pathVar: string, cwd: string): ProgramNeeds;
+  exists(path: string): boolean;
+  realpath(path: string): string;
+  probeSandbox(user: JailUser, dropPrivileges: boolean): SandboxProbe;
+  toolConfig(profile: ProfileName, jailHome: string, nodePath: string | undefined): ToolConfig;
+  /** safe-package's own cache directory for a profile's caches (created by the runner). */
+  cacheDir(user: JailUser, dropPrivileges: boolean): string;
+}
+
+function chooseUser(config: ResolvedConfig, host: HostFacts, warnings: string[]): { user: UserEntry; fromCli: boolean } {
+  const spec = config.values.user;
+  const fromCli = config.origin.user === 'command line';
+  if (host.isRoot) {
+    const wanted = spec ?? 'nobody';
+    const user = host.lookupUser(wanted);
+    if (!user) {
+      throw new PolicyError(`unknown user "${wanted}" (not in /etc/passwd or NSS)`, EXIT_SAFE_PACKAGE_FAILED, 'give an existing user with --user NAME|UID');
+    }
+    if (user.uid === 0) warnings.push('the package manager runs as root inside the jail (--user root); anything it runs has root\'s identity there');
+    return { user, fromCli };
+  }
+  const self = host.lookupUser(String(host.invoker.uid)) ?? {
+    name: host.invoker.name,
+    uid: host.invoker.uid,
+    gid: host.invoker.gid,
+    home: host.invoker.home,
+    shell: '/bin/sh',
+  };
+  if (spec !== undefined) {
+    const other = host.lookupUser(spec);
+    if (!other || other.uid !== host.invoker.uid) {
+      if (fromCli) throw new PolicyError(`--user ${spec}: switching users needs root (you are ${host.invoker.name})`, EXIT_SAFE_PACKAGE_FAILED, 'run without --user, or as root');
+      warnings.push(`"user": "${spec}" from ${config.origin.user} is ignored: switching users needs root`);
+    }
+  }
+  return { user: self, fromCli };
+}
+
+function jailHomeFor(user: UserEntry): string {
+  // A home of "/" or a relative one cannot be replaced by an empty tmpfs sensibly.
+  return user.home.startsWith('/') && user.home !== '/' ? user.home : `/home/${user.name}`;
+}
+
+function chooseBackend(
+  config: ResolvedConfig,
+  host: HostFacts,
+  jailUser: JailUser,
+  dropPrivileges: boolean,
+): { backend: BackendName; reason: string } {
+  const wanted = config.values.backend ?? 'auto';
+  const rootDir = config.values.root_dir;
+  if (wanted === 'none') return { backend: 'none', reason: 'asked for with --backend none' };
+  if (wanted === 'chroot') {
+    if (!host.isRoot) throw new PolicyError('the chroot backend needs root (chroot(2) is a privileged call)', EXIT_SAFE_PACKAGE_FAILED, 'run as root, or use the sandbox backend');
+    if (!rootDir) throw new PolicyError('the chroot backend needs a jail directory', EXIT_SAFE_PACKAGE_FAILED, 'give one with --root-dir DIR (build it with: safe-package jail create DIR --with npm)');
+    return { backend: 'chroot', reason: 'asked for with --backend chroot' };
+  }
+  const probe = host.probeSandbox(jailUser, dropPrivileges);
+  if (probe.ok) return { backend: 'sandbox', reason: wanted === 'sandbox' ? 'asked for' : 'auto: bubblewrap works on this host' };
+  if (wanted === 'auto' && host.isRoot && rootDir) {
+    return { backend: 'chroot', reason: `auto: the sandbox is unavailable (${probe.reason}); running as root with a root_dir` };
+  }
+  throw new PolicyError(`the sandbox is unavailable: ${probe.reason}`, EXIT_SAFE_PACKAGE_FAILED, probe.fix);
+}
+
+export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: HostFacts): Policy {
+  const warnings: string[] = [];
+  const v = config.values;
+
+  for (const ig of config.ignored) {
+    warnings.push(`ignored ${ig.key} from the untrusted project config (${ig.where}): ${ig.reason}; review the file and run \`safe-package trust\` to apply it`);
+  }
+  if (config.project?.changedSinceTrust) {
+    warnings.push(`${config.project.path} changed since you trusted it; only its tightening settings apply until you run \`safe-package trust\` again`);
+  }
+
+  // The program and its arguments.
+  let exe = v.exe;
+  let args = cli.positionals;
+  if (exe === undefined) {
+    exe = args[0];
+    args = args.slice(1);
+  }
+  if (exe === undefined || exe === '') {
+    throw new PolicyError('no program to run', EXIT_SAFE_PACKAGE_FAILED, 'usage: safe-package [OPTIONS] [--] PROGRAM [ARGS]... (see --help)');
+  }
+
+  // Who runs it.
+  const { user: entry } = chooseUser(config, host, warnings);
+  const dropPrivileges = host.isRoot && entry.uid !== 0;
+  const user: JailUser = {
+    name: entry.name,
+    uid: entry.uid,
+    gid: entry.gid,
+    groupName: host.groupName(entry.gid) ?? entry.name,
+    home: jailHomeFor(entry),
+  };
+
+  const { backend, reason } = chooseBackend(config, host, user, dropPrivileges);
+  if (backend === 'none') {
+    warnings.push(
+      'backend "none": only the environment is cleared. The package manager and its install scripts can read your files (~/.ssh, ~/.npmrc, .env), reach any host, write anywhere you can, and leave processes running',
+    );
+  }
+  const rootDir = v.root_dir !== undefined ? host.realpath(v.root_dir) : undefined;
+  if (v.root_dir !== undefined && backend !== 'chroot' && backend !== 'sandbox') {
+    warnings.push(`root_dir is ignored by the ${backend} backend`);
+  }
+
+  // Find the program: inside the jail root for chroot, on the host otherwise.
+  const hostPath = host.env.PATH ?? SANE_PATH;
+  const lookup =
+    backend === 'chroot'
+      ? host.findProgram(exe, SANE_PATH, '/', rootDir)
+      : host.findProgram(exe, hostPath, host.cwd);
+  if (!lookup.found) {
+    if (lookup.reason === 'not-executable') throw new PolicyError(`${lookup.path ?? exe}: permission denied (not executable)`, EXIT_CANNOT_EXECUTE);
+    const where = backend === 'chroot' ? ` inside ${rootDir}` : ' on PATH';
+    throw new PolicyError(`${exe}: command not found${exe.includes('/') ? '' : where}`, EXIT_NOT_FOUND);
+  }
+  const programPath = lookup.path;
+
+  // Profile.
+  let profileName: ProfileName;
+  if (v.profile !== undefined) {
+    if (!(PROFILE_NAMES as string[]).includes(v.profile)) {
+      const hint = closest(v.profile, PROFILE_NAMES);
+      throw new PolicyError(`unknown profile "${v.profile}"${hint ? ` (did you mean "${hint}"?)` : ''}; known: ${PROFILE_NAMES.join(', ')}`);
+    }
+    profileName = v.profile as ProfileName;
+  } else {
+    profileName = profileForProgram(exe);
+    if (profileName === 'generic') profileName = profileForProgram(programPath);
+  }
+  const profile = PROFILES[profileName];
+
+  // What the program needs from the host (its interpreter and installation prefix).
+  const needs = backend === 'chroot' ? undefined : host.programNeeds(programPath, hostPath, host.cwd);
+  const nodePath = needs?.interpreters.find((i) => /\/node[^/]*$/.test(i)) ?? (/\/node$/.test(needs?.realPath ?? '') ? needs?.realPath : undefined);
+  const jailHome = backend === 'none' ? host.invoker.home : backend === 'chroot' ? chrootHome(entry, rootDir!, host) : user.home;
+  const tool = host.toolConfig(profileName, jailHome, nodePath);
+
+  // Network.
+  const mode = v.network ?? 'registry';
+  if (mode === 'host' && backend !== 'none') warnings.push('network "host": the jail shares the host network; install scripts can reach any host');
+  if (backend === 'none' && v.network !== undefined && v.network !== 'host') {
+    warnings.push(`network "${v.network}" cannot be enforced by the none backend; the program has the host network`);
+  }
+  if (backend === 'chroot' && mode === 'registry') {
+    throw new PolicyError(
+      'the chroot backend cannot enforce network "registry" (the proxy needs the sandbox)',
+      EXIT_SAFE_PACKAGE_FAILED,
+      'use --network none (no network) or --network host (the seed\'s behaviour), or the sandbox backend',
+    );
+  }
+  const allow = [...new Set([...tool.registryHosts, ...(v.allow_hosts ?? [])])];
+
+  // Caches live in safe-package's own directory, never the user's (~/.npm): an install
+  // script could otherwise poison what the user's unprotected npm later trusts.
+  const profileEnv: Record<string, string> = { ...profile.env, ...tool.env };
+  if (backend === 'sandbox') {
+    for (const c of profile.caches) profileEnv[c.env] = join(jailHome, '.cache', 'safe-package', c.dir);
+    if (mode === 'registry') {
+      for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'npm_config_proxy', 'npm_config_https_proxy']) profileEnv[name] = JAIL_PROXY_URL;
+      profileEnv.NO_PROXY = '';
+      profileEnv.no_proxy = '';
+    }
+  }
+
+  const env = buildEnvironment({
+    hostEnv: host.env,
+    keep: v.keep_env ?? [],
+    home: jailHome,
+    userName: user.name,
+    pathPrefix: backend === 'none' ? [] : (needs?.pathDirs ?? []),
+    profileEnv,
+    pathExists: host.exists,
+  });
+
+  // The project.
+  const projectDir = host.realpath(host.cwd);
+  if (backend === 'sandbox' && !rootDir) checkProjectDir(projectDir, host.invoker.home, user);
+
+  const readOnlyPaths = [...new Set([...(needs?.prefixes ?? []), ...tool.readOnlyPaths, ...env.trustPaths])];
+  const limits = { ...DEFAULT_LIMITS, ...(v.limits ?? {}) };
+
+  return {
+    invokedAs: host.invokedAs,
+    cwd: host.cwd,
+    invoker: host.invoker,
+    command: { exe, path: programPath, args },
+    profile,
+    backend,
+    backendReason: reason,
+    user: { ...user, home: jailHome },
+    dropPrivileges,
+    ...(rootDir !== undefined ? { rootDir } : {}),
+    env,
+    network: { mode, allow, registries: tool.registries },
+    project: {
+      dir: projectDir,
+      hide: [...new Set([...DEFAULT_HIDE, ...(v.hide ?? [])])],
+      write: [...new Set([...profile.write, ...(v.write ?? [])])],
+    },
+    cacheDir: host.cacheDir(user, dropPrivileges),
+    readOnlyPaths,
+    files: tool.files,
+    removedCredentials: tool.removedCredentials,
+    limits,
+    output: { ...(v.report !== undefined ? { report: v.report } : {}), strict: v.strict ?? false, quiet: cli.quiet },
+    warnings,
+    config,
+  };
+}
+
+function chrootHome(user: UserEntry, rootDir: string, host: HostFacts): string {
+  return host.exists(join(rootDir, user.home)) && user.home !== '/' ? user.home : '/tmp';
+}
+
+/**
+ * The project is the one place the jail may write. Exposing $HOME or / as "the project"
+ * would expose everything in it, so refuse and say where to run instead.
+ */
+export function checkProjectDir(projectDir: string, invokerHome: string, user: JailUser): void {
+  const within = (child: string, parent: string) => parent === '/' || child === parent || child.startsWith(parent + '/');
+  if (projectDir === '/') {
+    throw new PolicyError('refusing to use / as the project directory', EXIT_SAFE_PACKAGE_FAILED, 'cd into your project first');
+  }
+  for (const home of new Set([invokerHome, user.home])) {
+    if (home && within(home, projectDir)) {
+      throw new PolicyError(
+        `refusing to expose ${projectDir} as the project directory: it contains your home directory (${home}), with your keys and tokens`,
+        EXIT_SAFE_PACKAGE_FAILED,
+        'cd into the project directory first (global installs: use a dedicated directory)',
+      );
+    }
+  }
+}

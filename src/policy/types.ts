@@ -1,0 +1,69 @@
+// Policy: everything decided about one run, as plain data. Built by resolve.ts from
+// configuration, the profile and facts about the host; consumed by plan/.
+
+import type { LimitsConfig, NetworkMode, ResolvedConfig } from '../config/types.js';
+import type { Profile } from '../profiles/types.js';
+import type { JailFile } from '../profiles/tool-config.js';
+import type { JailEnvironment } from './environment.js';
+
+export type BackendName = 'sandbox' | 'chroot' | 'none';
+
+export interface JailUser {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly groupName: string;
+  /** HOME inside the jail (an empty tmpfs in the sandbox). */
+  readonly home: string;
+}
+
+export interface Invoker {
+  readonly uid: number;
+  readonly gid: number;
+  readonly name: string;
+  readonly home: string;
+}
+
+export interface Policy {
+  readonly invokedAs: string;
+  readonly cwd: string;
+  readonly invoker: Invoker;
+  readonly command: {
+    /** As the user gave it. */
+    readonly exe: string;
+    /** Absolute path (on the host; inside root_dir for the chroot backend). */
+    readonly path: string;
+    readonly args: readonly string[];
+  };
+  readonly profile: Profile;
+  readonly backend: BackendName;
+  readonly backendReason: string;
+  readonly user: JailUser;
+  /** True when safe-package runs as root and the jail runs as another user. */
+  readonly dropPrivileges: boolean;
+  readonly rootDir?: string;
+  readonly env: JailEnvironment;
+  readonly network: {
+    readonly mode: NetworkMode;
+    /** host[:port] rules for the proxy: registry hosts plus allow_hosts. */
+    readonly allow: readonly string[];
+    readonly registries: readonly string[];
+  };
+  readonly project: {
+    /** The directory the package manager may change (the current directory). */
+    readonly dir: string;
+    readonly hide: readonly string[];
+    readonly write: readonly string[];
+  };
+  /** safe-package's own cache directory on the host (bound into the sandbox). */
+  readonly cacheDir: string;
+  /** Host paths bound read-only at the same place (the tool's installation, cafile, ...). */
+  readonly readOnlyPaths: readonly string[];
+  /** Credential-free configuration files placed inside the jail. */
+  readonly files: readonly JailFile[];
+  readonly removedCredentials: readonly string[];
+  readonly limits: Required<LimitsConfig>;
+  readonly output: { readonly report?: string; readonly strict: boolean; readonly quiet: boolean };
+  readonly warnings: readonly string[];
+  readonly config: ResolvedConfig;
+}

@@ -1,0 +1,97 @@
+// npm configuration files (.npmrc): parsing, credential removal, registry discovery.
+// Pure functions over text.
+//
+// SPEC §8: the user's own npm configuration is honoured inside the jail (registry,
+// scoped registries, cafile, strict-ssl, nodedir, ...) minus every credential. The
+// credentials themselves reach only the fetch phase of a two-phase install (SPEC §7).
+
+export interface NpmrcLine {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** Keys that carry credentials, alone or after a `//host/path/:` prefix. */
+const AUTH_KEYS = new Set(['_auth', '_authtoken', '_password', 'password', 'username', 'email', 'certfile', 'keyfile', 'cert', 'key', 'otp', 'token']);
+
+export function parseNpmrc(text: string): NpmrcLine[] {
+  const out: NpmrcLine[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';') || line.startsWith('[')) continue;
+    const eq = line.indexOf('=');
+    if (eq === -1) {
+      out.push({ key: line, value: 'true' });
+      continue;
+    }
+    out.push({ key: line.slice(0, eq).trim(), value: unquote(line.slice(eq + 1).trim()) });
+  }
+  return out;
+}
+
+function unquote(v: string): string {
+  if (v.length >= 2 && ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'")))) return v.slice(1, -1);
+  return v;
+}
+
+/** The setting name without a `//registry.example/path/:` scope. */
+function bareKey(key: string): string {
+  const m = /^\/\/.*:([^:]+)$/.exec(key);
+  return (m ? m[1]! : key).toLowerCase();
+}
+
+export function isAuthKey(key: string): boolean {
+  return AUTH_KEYS.has(bareKey(key)) || bareKey(key).endsWith('_auth') || bareKey(key).endsWith('_authtoken');
+}
+
+/** Removes `user:password@` from a URL, leaving anything that is not a URL unchanged. */
+export function stripUrlCredentials(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1');
+}
+
+export interface SanitizedNpmrc {
+  readonly text: string;
+  /** Names (never values) of the settings that were removed. */
+  readonly removed: string[];
+}
+
+/**
+ * Credential-free copy of an npmrc. Lines are re-emitted as key=value; anything that
+ * carries a credential is dropped, and credentials embedded in URLs are cut out.
+ * Values that reference environment variables (`${NPM_TOKEN}`) are dropped too: the
+ * variable would not exist in the jail, and the reference names a secret.
+ */
+export function sanitizeNpmrc(text: string): SanitizedNpmrc {
+  const kept: string[] = [];
+  const removed: string[] = [];
+  for (const { key, value } of parseNpmrc(text)) {
+    if (isAuthKey(key)) {
+      removed.push(key);
+      continue;
+    }
+    if (/\$\{[^}]+\}/.test(value) && /(token|auth|pass|secret|key)/i.test(value)) {
+      removed.push(key);
+      continue;
+    }
+    const clean = stripUrlCredentials(value);
+    if (clean !== value) removed.push(`${key} (credentials in URL)`);
+    kept.push(`${key}=${clean}`);
+  }
+  return { text: kept.length ? kept.join('\n') + '\n' : '', removed };
+}
+
+/** True when the text holds anything sanitizeNpmrc would remove. */
+export function npmrcHasCredentials(text: string): boolean {
+  return sanitizeNpmrc(text).removed.length > 0;
+}
+
+/** Registry URLs configured: `registry=` and every `@scope:registry=`. */
+export function npmrcRegistries(lines: readonly NpmrcLine[]): string[] {
+  return lines.filter((l) => l.key === 'registry' || /^@[^:]+:registry$/.test(l.key)).map((l) => stripUrlCredentials(l.value));
+}
+
+/** A setting's last value (later lines win, as in npm). */
+export function npmrcGet(lines: readonly NpmrcLine[], key: string): string | undefined {
+  let v: string | undefined;
+  for (const l of lines) if (l.key === key) v = l.value;
+  return v;
+}

@@ -1,0 +1,81 @@
+// pip configuration (pip.conf / pip.ini and PIP_* variables): registry discovery and
+// credential removal. Pure functions over text.
+
+import { stripUrlCredentials } from './npmrc.js';
+
+export interface PipSettings {
+  readonly indexUrl?: string;
+  readonly extraIndexUrls: string[];
+  readonly findLinks: string[];
+}
+
+/** Reads the [global] and [install] sections (later files and sections win for index-url). */
+export function parsePipConf(text: string): PipSettings {
+  let section = '';
+  let indexUrl: string | undefined;
+  const extra: string[] = [];
+  const links: string[] = [];
+  let lastKey = '';
+  for (const raw of text.split(/\r?\n/)) {
+    if (/^\s*[#;]/.test(raw) || raw.trim() === '') continue;
+    const sec = /^\s*\[([^\]]+)\]\s*$/.exec(raw);
+    if (sec) {
+      section = sec[1]!.trim().toLowerCase();
+      lastKey = '';
+      continue;
+    }
+    if (section !== 'global' && section !== 'install' && section !== 'download') continue;
+    // Continuation lines (indented) extend a multi-value key.
+    if (/^\s+\S/.test(raw) && lastKey) {
+      addValue(lastKey, raw.trim());
+      continue;
+    }
+    const m = /^\s*([A-Za-z0-9_-]+)\s*[=:]\s*(.*)$/.exec(raw);
+    if (!m) continue;
+    lastKey = m[1]!.toLowerCase().replace(/_/g, '-');
+    for (const v of m[2]!.trim().split(/\s+/).filter(Boolean)) addValue(lastKey, v);
+  }
+  function addValue(key: string, v: string) {
+    if (key === 'index-url' || key === 'i') indexUrl = v;
+    else if (key === 'extra-index-url') extra.push(v);
+    else if (key === 'find-links' || key === 'f') links.push(v);
+  }
+  return { ...(indexUrl !== undefined ? { indexUrl } : {}), extraIndexUrls: extra, findLinks: links };
+}
+
+export function pipSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): PipSettings {
+  const split = (v: string | undefined) => (v ?? '').split(/\s+/).filter(Boolean);
+  return {
+    ...(env.PIP_INDEX_URL ? { indexUrl: env.PIP_INDEX_URL } : {}),
+    extraIndexUrls: split(env.PIP_EXTRA_INDEX_URL),
+    findLinks: split(env.PIP_FIND_LINKS),
+  };
+}
+
+export function mergePipSettings(a: PipSettings, b: PipSettings): PipSettings {
+  const indexUrl = b.indexUrl ?? a.indexUrl;
+  return {
+    ...(indexUrl !== undefined ? { indexUrl } : {}),
+    extraIndexUrls: [...a.extraIndexUrls, ...b.extraIndexUrls],
+    findLinks: [...a.findLinks, ...b.findLinks],
+  };
+}
+
+export const PYPI_HOSTS = ['pypi.org', 'files.pythonhosted.org'];
+
+/** Credential-free copy of a pip.conf: user:password@ removed from every URL. */
+export function sanitizePipConf(text: string): { text: string; removed: string[] } {
+  const removed: string[] = [];
+  const out = text
+    .split(/\r?\n/)
+    .map((line) =>
+      line.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, (_m, scheme: string) => {
+        removed.push('credentials in URL');
+        return scheme;
+      }),
+    )
+    .join('\n');
+  return { text: out, removed };
+}
+
+export { stripUrlCredentials };

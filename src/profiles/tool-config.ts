@@ -1,0 +1,190 @@
+// Reads the package manager's own configuration on the host (the I/O edge of profiles/)
+// and turns it into what the jail needs: registry hosts to allow, credential-free copies
+// of the configuration files, and the files they point to (a cafile, a local wheel
+// directory) to bind read-only (SPEC §8).
+
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { npmrcGet, npmrcRegistries, parseNpmrc, sanitizeNpmrc, stripUrlCredentials } from './npmrc.js';
+import { mergePipSettings, parsePipConf, pipSettingsFromEnv, PYPI_HOSTS, sanitizePipConf, type PipSettings } from './pipconf.js';
+import type { RegistrySource } from './types.js';
+
+export const NPM_DEFAULT_REGISTRY = 'https://registry.npmjs.org/';
+
+/** A configuration file as the jail sees it. */
+export interface JailFile {
+  /** Where it appears inside the jail. */
+  readonly path: string;
+  readonly content: string;
+  /** Where it came from on the host, for --explain. */
+  readonly from: string;
+}
+
+export interface ToolConfig {
+  /** Registry URLs from the tool's configuration (credentials removed). */
+  readonly registries: string[];
+  /** host:port strings for the proxy allowlist. */
+  readonly registryHosts: string[];
+  readonly files: JailFile[];
+  /** Host paths the configuration points to, bound read-only at the same place. */
+  readonly readOnlyPaths: string[];
+  /** Variables to set inside the jail (credential-free). */
+  readonly env: Record<string, string>;
+  /** Names of credential settings that were kept out of the jail. */
+  readonly removedCredentials: string[];
+}
+
+const EMPTY: ToolConfig = { registries: [], registryHosts: [], files: [], readOnlyPaths: [], env: {}, removedCredentials: [] };
+
+/** `https://registry.npmjs.org/` → `registry.npmjs.org:443`. Undefined for non-network URLs. */
+export function hostPortOf(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
+  const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+  return `${u.hostname}:${port}`;
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function envGet(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+  // npm reads npm_config_* case-insensitively.
+  const lower = name.toLowerCase();
+  for (const [k, v] of Object.entries(env)) if (k.toLowerCase() === lower && v !== undefined) return v;
+  return undefined;
+}
+
+export interface ToolConfigInput {
+  readonly source: RegistrySource;
+  readonly hostEnv: Readonly<Record<string, string | undefined>>;
+  /** The invoking user's home, where their own config lives. */
+  readonly home: string;
+  /** The jail's HOME. */
+  readonly jailHome: string;
+  /** Resolved path of the node binary, when the tool runs on Node. */
+  readonly nodePath?: string;
+}
+
+export function readToolConfig(input: ToolConfigInput): ToolConfig {
+  if (input.source === 'npm') return readNpmConfig(input);
+  if (input.source === 'pip') return readPipConfig(input);
+  return EMPTY;
+}
+
+function readNpmConfig(input: ToolConfigInput): ToolConfig {
+  const files: JailFile[] = [];
+  const removed: string[] = [];
+  const readOnly: string[] = [];
+  const registries: string[] = [];
+
+  let globalPath = envGet(input.hostEnv, 'npm_config_globalconfig');
+  if (!globalPath && input.nodePath) {
+    let node = input.nodePath;
+    try {
+      node = realpathSync(node);
+    } catch {
+      /* keep the given path */
+    }
+    globalPath = join(dirname(dirname(node)), 'etc', 'npmrc');
+  }
+  const userPath = envGet(input.hostEnv, 'npm_config_userconfig') ?? join(input.home, '.npmrc');
+
+  const consider = (hostPath: string, jailPath: string) => {
+    const text = readText(hostPath);
+    if (text === undefined) return;
+    const lines = parseNpmrc(text);
+    registries.push(...npmrcRegistries(lines));
+    for (const key of ['cafile', 'nodedir']) {
+      const v = npmrcGet(lines, key);
+      if (v && v.startsWith('/') && existsSync(v)) readOnly.push(v);
+    }
+    const clean = sanitizeNpmrc(text);
+    removed.push(...clean.removed.map((k) => `${hostPath}: ${k}`));
+    files.push({ path: jailPath, content: clean.text, from: hostPath });
+  };
+  if (globalPath) consider(globalPath, globalPath);
+  consider(userPath, join(input.jailHome, '.npmrc'));
+
+  const envRegistry = envGet(input.hostEnv, 'npm_config_registry');
+  const env: Record<string, string> = {};
+  if (envRegistry) {
+    registries.push(stripUrlCredentials(envRegistry));
+    env.npm_config_registry = stripUrlCredentials(envRegistry);
+  }
+  if (!registries.some((r) => !/^@/.test(r))) registries.unshift(NPM_DEFAULT_REGISTRY);
+  const unique = [...new Set(registries)];
+  return {
+    registries: unique,
+    registryHosts: [...new Set(unique.map(hostPortOf).filter((h): h is string => h !== undefined))],
+    files,
+    readOnlyPaths: [...new Set(readOnly)],
+    env,
+    removedCredentials: removed,
+  };
+}
+
+function readPipConfig(input: ToolConfigInput): ToolConfig {
+  const files: JailFile[] = [];
+  const removed: string[] = [];
+  let settings: PipSettings = { extraIndexUrls: [], findLinks: [] };
+  const systemFiles = ['/etc/pip.conf', '/etc/xdg/pip/pip.conf'];
+  const userFiles: [string, string][] = [
+    [join(input.home, '.pip', 'pip.conf'), join(input.jailHome, '.pip', 'pip.conf')],
+    [join(input.home, '.config', 'pip', 'pip.conf'), join(input.jailHome, '.config', 'pip', 'pip.conf')],
+  ];
+  const consider = (hostPath: string, jailPath: string) => {
+    const text = readText(hostPath);
+    if (text === undefined) return;
+    settings = mergePipSettings(settings, parsePipConf(text));
+    const clean = sanitizePipConf(text);
+    removed.push(...clean.removed.map((k) => `${hostPath}: ${k}`));
+    files.push({ path: jailPath, content: clean.text, from: hostPath });
+  };
+  for (const f of systemFiles) consider(f, f);
+  for (const [h, j] of userFiles) consider(h, j);
+  const envFile = input.hostEnv.PIP_CONFIG_FILE;
+  if (envFile && envFile.startsWith('/')) consider(envFile, envFile);
+  settings = mergePipSettings(settings, pipSettingsFromEnv(input.hostEnv));
+
+  const env: Record<string, string> = {};
+  if (envFile && envFile.startsWith('/') && existsSync(envFile)) env.PIP_CONFIG_FILE = envFile;
+  if (input.hostEnv.PIP_INDEX_URL) env.PIP_INDEX_URL = stripUrlCredentials(input.hostEnv.PIP_INDEX_URL);
+  if (input.hostEnv.PIP_EXTRA_INDEX_URL) env.PIP_EXTRA_INDEX_URL = input.hostEnv.PIP_EXTRA_INDEX_URL.split(/\s+/).map(stripUrlCredentials).join(' ');
+  if (input.hostEnv.PIP_FIND_LINKS) env.PIP_FIND_LINKS = input.hostEnv.PIP_FIND_LINKS.split(/\s+/).map(stripUrlCredentials).join(' ');
+  for (const name of ['PIP_TRUSTED_HOST', 'PIP_DEFAULT_TIMEOUT', 'PIP_DISABLE_PIP_VERSION_CHECK']) {
+    const v = input.hostEnv[name];
+    if (v !== undefined) env[name] = v;
+  }
+
+  const registries = [settings.indexUrl ?? 'https://pypi.org/simple/', ...settings.extraIndexUrls].map(stripUrlCredentials);
+  const hosts = registries.map(hostPortOf).filter((h): h is string => h !== undefined);
+  // The default index serves its files from a second host.
+  if (!settings.indexUrl) hosts.push(...PYPI_HOSTS.map((h) => `${h}:443`));
+  const readOnly: string[] = [];
+  for (const link of [...settings.findLinks, ...registries]) {
+    const path = link.startsWith('file://') ? decodeURIComponent(new URL(link).pathname) : link.startsWith('/') ? link : undefined;
+    if (path && existsSync(path)) readOnly.push(path);
+    else {
+      const hp = hostPortOf(link);
+      if (hp) hosts.push(hp);
+    }
+  }
+  return {
+    registries,
+    registryHosts: [...new Set(hosts)],
+    files,
+    readOnlyPaths: [...new Set(readOnly)],
+    env,
+    removedCredentials: removed,
+  };
+}

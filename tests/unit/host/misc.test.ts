@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parsePasswd, parseGroup } from '../../../src/host/users.js';
+import { parseShebang, installPrefix, underSystemDir } from '../../../src/host/program.js';
+import { permits, writeBlocker } from '../../../src/host/permissions.js';
+import { fdinfoFlags } from '../../../src/cli/close-fds.js';
+import { diagnoseSandboxFailure } from '../../../src/host/sandbox-probe.js';
+import { VERSION } from '../../../src/version.js';
+import { readFileSync } from 'node:fs';
+
+test('passwd and group parsing', () => {
+  const users = parsePasswd('root:x:0:0:root:/root:/bin/bash\n# c\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\nbad:x:y:0::/:/bin/sh\n');
+  assert.deepEqual(users.map((u) => [u.name, u.uid, u.gid, u.home]), [['root', 0, 0, '/root'], ['nobody', 65534, 65534, '/nonexistent']]);
+  assert.deepEqual(parseGroup('root:x:0:\nnogroup:x:65534:\n').map((g) => g.gid), [0, 65534]);
+});
+
+test('shebangs and install prefixes', () => {
+  assert.deepEqual(parseShebang(Buffer.from('#!/usr/bin/env node\nx')), { interpreter: '/usr/bin/env', arg: 'node' });
+  assert.deepEqual(parseShebang(Buffer.from('#!/usr/bin/python3\n')), { interpreter: '/usr/bin/python3' });
+  assert.equal(parseShebang(Buffer.from('\x7fELF')), undefined);
+  assert.equal(installPrefix('/home/u/.nvm/versions/node/v20.1.0/lib/node_modules/npm/bin/npm-cli.js'), '/home/u/.nvm/versions/node/v20.1.0');
+  assert.equal(installPrefix('/home/u/.nvm/versions/node/v20.1.0/bin/node'), '/home/u/.nvm/versions/node/v20.1.0');
+  assert.equal(installPrefix('/root/.pyenv/shims/pip3'), '/root/.pyenv');
+  assert.equal(underSystemDir('/usr/bin/npm'), true);
+  assert.equal(underSystemDir('/usrx/bin'), false);
+});
+
+test('permission arithmetic for the jail user', () => {
+  assert.equal(permits({ uid: 0, gid: 0, mode: 0o755 }, 65534, 65534, 'w'), false);
+  assert.equal(permits({ uid: 0, gid: 0, mode: 0o755 }, 65534, 65534, 'x'), true);
+  assert.equal(permits({ uid: 0, gid: 0, mode: 0o700 }, 65534, 65534, 'x'), false);
+  assert.equal(permits({ uid: 1000, gid: 1000, mode: 0o700 }, 1000, 5, 'w'), true);
+  assert.equal(
+    writeBlocker([{ path: '/', st: { uid: 0, gid: 0, mode: 0o755 } }, { path: '/root', st: { uid: 0, gid: 0, mode: 0o700 } }, { path: '/root/p', st: { uid: 0, gid: 0, mode: 0o777 } }], 65534, 65534),
+    '/root is not searchable by uid 65534',
+  );
+  assert.equal(writeBlocker([{ path: '/', st: { uid: 0, gid: 0, mode: 0o755 } }, { path: '/p', st: { uid: 0, gid: 0, mode: 0o755 } }], 65534, 65534), '/p is not writable by uid 65534');
+});
+
+test('fdinfo flags are octal', () => {
+  assert.equal(fdinfoFlags('pos:\t0\nflags:\t02000002\nmnt_id:\t1\n'), 0o2000002);
+});
+
+test('sandbox failures are diagnosed with a concrete fix', () => {
+  const ubuntu = diagnoseSandboxFailure('bwrap: setting up uid map: Permission denied', (p) => (p.endsWith('apparmor_restrict_unprivileged_userns') ? '1' : undefined));
+  assert.match(ubuntu.reason, /AppArmor/);
+  assert.match(ubuntu.fix, /apparmor_parser/);
+  const disabled = diagnoseSandboxFailure('bwrap: No permissions to create new namespace', (p) => (p.endsWith('max_user_namespaces') ? '0' : undefined));
+  assert.match(disabled.fix, /max_user_namespaces/);
+});
+
+test('VERSION matches package.json', () => {
+  const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  assert.equal(VERSION, pkg.version);
+});

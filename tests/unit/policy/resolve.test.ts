@@ -1,0 +1,118 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseArgs } from '../../../src/cli/args.js';
+import { resolveLayers } from '../../../src/config/layer.js';
+import { resolvePolicy, PolicyError, type HostFacts } from '../../../src/policy/resolve.js';
+import type { ConfigValues } from '../../../src/config/types.js';
+import type { UserEntry } from '../../../src/host/users.js';
+
+const USERS: UserEntry[] = [
+  { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/bash' },
+  { name: 'dev', uid: 1000, gid: 1000, home: '/home/dev', shell: '/bin/bash' },
+  { name: 'nobody', uid: 65534, gid: 65534, home: '/nonexistent', shell: '/usr/sbin/nologin' },
+];
+
+function facts(over: Partial<HostFacts> & { uid?: number; sandboxOk?: boolean } = {}): HostFacts {
+  const uid = over.uid ?? 1000;
+  const me = USERS.find((u) => u.uid === uid)!;
+  return {
+    invokedAs: 'safe-package',
+    cwd: '/home/dev/proj',
+    env: { PATH: '/usr/bin', HOME: me.home, NPM_TOKEN: 'secret' },
+    invoker: { uid, gid: me.gid, name: me.name, home: me.home },
+    isRoot: uid === 0,
+    lookupUser: (spec) => USERS.find((u) => u.name === spec || String(u.uid) === spec),
+    groupName: (gid) => ({ 0: 'root', 1000: 'dev', 65534: 'nogroup' })[gid as 0],
+    findProgram: (name, _path, _cwd, root) =>
+      name === 'npm' || name === '/usr/bin/npm' ? { found: true, path: '/usr/bin/npm' } : name === 'noexec' ? { found: false, reason: 'not-executable', path: '/usr/bin/noexec' } : root && name === 'node' ? { found: true, path: '/usr/bin/node' } : { found: false, reason: 'not-found' },
+    programNeeds: (path) => ({ realPath: path, interpreters: ['/usr/bin/node'], prefixes: [], pathDirs: [] }),
+    exists: () => true,
+    realpath: (p) => p,
+    probeSandbox: () => (over.sandboxOk === false ? { ok: false, reason: 'no userns', fix: 'enable it' } : { ok: true, bwrap: '/usr/bin/bwrap' }),
+    toolConfig: () => ({ registries: ['https://registry.npmjs.org/'], registryHosts: ['registry.npmjs.org:443'], files: [], readOnlyPaths: [], env: {}, removedCredentials: [] }),
+    cacheDir: () => '/home/dev/.cache/safe-package',
+    ...over,
+  };
+}
+
+function resolve(argv: string[], f: HostFacts = facts(), config: ConfigValues = {}) {
+  const cli = parseArgs(argv);
+  const resolved = resolveLayers({
+    user: { kind: 'user', source: '/home/dev/.safe-package/config.json', values: config, where: {} },
+    cli: { kind: 'command line', source: 'command line', values: cli.config, where: {} },
+  });
+  return resolvePolicy(cli, resolved, f);
+}
+
+test('the default: sandbox, the invoking user, registry network, npm profile', () => {
+  const p = resolve(['npm', 'install', 'left-pad']);
+  assert.equal(p.backend, 'sandbox');
+  assert.equal(p.user.name, 'dev');
+  assert.equal(p.dropPrivileges, false);
+  assert.equal(p.profile.name, 'npm');
+  assert.equal(p.network.mode, 'registry');
+  assert.deepEqual(p.network.allow, ['registry.npmjs.org:443']);
+  assert.deepEqual(p.command, { exe: 'npm', path: '/usr/bin/npm', args: ['install', 'left-pad'] });
+  assert.equal(p.env.vars.NPM_TOKEN, undefined);
+  assert.equal(p.env.vars.HTTPS_PROXY, 'http://127.0.0.1:3128');
+  assert.equal(p.env.vars.npm_config_cache, '/home/dev/.cache/safe-package/npm');
+});
+
+test('exe from config: every positional is an argument (spm install foo)', () => {
+  const p = resolve(['install', 'foo'], facts(), { exe: '/usr/bin/npm' });
+  assert.deepEqual(p.command.args, ['install', 'foo']);
+  assert.equal(p.profile.name, 'npm');
+});
+
+test('as root: nobody by default; --user root is explicit and warned', () => {
+  const p = resolve(['npm', 'ci'], facts({ uid: 0, cwd: '/srv/proj' }));
+  assert.equal(p.user.name, 'nobody');
+  assert.equal(p.dropPrivileges, true);
+  const r = resolve(['-u', 'root', 'npm', 'ci'], facts({ uid: 0, cwd: '/srv/proj' }));
+  assert.equal(r.user.uid, 0);
+  assert.equal(r.dropPrivileges, false);
+  assert.ok(r.warnings.some((w) => w.includes('runs as root')));
+});
+
+test('unknown user, missing program and non-executable program have their exit statuses', () => {
+  assert.throws(() => resolve(['-u', 'ghost', 'npm'], facts({ uid: 0, cwd: '/srv/p' })), (e: unknown) => e instanceof PolicyError && e.exitCode === 125 && /unknown user "ghost"/.test(e.message));
+  assert.throws(() => resolve(['nosuch']), (e: unknown) => e instanceof PolicyError && e.exitCode === 127);
+  assert.throws(() => resolve(['noexec']), (e: unknown) => e instanceof PolicyError && e.exitCode === 126);
+});
+
+test('a non-root user cannot switch users from the command line', () => {
+  assert.throws(() => resolve(['-u', 'nobody', 'npm']), /needs root/);
+  // from a config file it is only a warning (a shared /etc config may name a user for root runs)
+  const p = resolve(['npm'], facts(), { user: 'nobody' });
+  assert.equal(p.user.name, 'dev');
+  assert.ok(p.warnings.some((w) => w.includes('needs root')));
+});
+
+test('auto never falls back to an unprotected run', () => {
+  assert.throws(() => resolve(['npm'], facts({ sandboxOk: false })), (e: unknown) => e instanceof PolicyError && /sandbox is unavailable/.test(e.message) && e.fix === 'enable it');
+  const p = resolve(['-r', '/jail', 'npm'], facts({ uid: 0, sandboxOk: false, cwd: '/srv/p' }), { network: 'none' });
+  assert.equal(p.backend, 'chroot');
+  assert.equal(resolve(['--backend', 'none', 'npm']).backend, 'none');
+});
+
+test('chroot needs root and a root dir; registry network needs the sandbox', () => {
+  assert.throws(() => resolve(['--backend', 'chroot', '-r', '/jail', 'npm']), /needs root/);
+  assert.throws(() => resolve(['--backend', 'chroot', 'npm'], facts({ uid: 0 })), /needs a jail directory/);
+  assert.throws(() => resolve(['--backend', 'chroot', '-r', '/jail', 'npm'], facts({ uid: 0 })), /cannot enforce network "registry"/);
+  const p = resolve(['--backend', 'chroot', '-r', '/jail', '--network', 'none', 'npm'], facts({ uid: 0, cwd: '/srv/p' }));
+  assert.equal(p.rootDir, '/jail');
+});
+
+test('the home directory is never the project', () => {
+  assert.throws(() => resolve(['npm', 'install'], facts({ cwd: '/home/dev' })), /contains your home directory/);
+  assert.throws(() => resolve(['npm', 'install'], facts({ cwd: '/home' })), /contains your home directory/);
+  assert.throws(() => resolve(['npm', 'install'], facts({ cwd: '/' })), /refusing to use \//);
+});
+
+test('hide defaults and write rules combine profile and config', () => {
+  const p = resolve(['npm', 'i'], facts(), { hide: ['secrets/**'], write: ['dist/**'] });
+  assert.ok(p.project.hide.includes('.env'));
+  assert.ok(p.project.hide.includes('secrets/**'));
+  assert.ok(p.project.write.includes('node_modules/**'));
+  assert.ok(p.project.write.includes('dist/**'));
+});
