@@ -1,0 +1,107 @@
+// --explain: a readable account of the resolved policy and the launch plan, and the
+// same as JSON (--explain --json). Nothing is run. Values of variables the user chose to
+// keep are never printed (they may be tokens); only names.
+
+import type { Policy } from '../policy/types.js';
+import type { LaunchPlan } from './types.js';
+
+/** Variables whose values are not secrets and help to understand the jail. */
+const SHOWN_VALUES = /^(PATH|HOME|USER|LOGNAME|TERM|LANG|NO_COLOR|FORCE_COLOR|COLORTERM|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|PIP_CERT|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|npm_config_(cache|proxy|https_proxy|update_notifier|fund|store_dir|package_import_method)|PIP_CACHE_DIR|PIP_DISABLE_PIP_VERSION_CHECK|PIP_NO_INPUT|YARN_[A-Z_]+|XDG_CACHE_HOME)$/;
+
+export function environmentView(p: Policy): { name: string; value?: string }[] {
+  return Object.keys(p.env.vars)
+    .sort()
+    .map((name) => (SHOWN_VALUES.test(name) ? { name, value: p.env.vars[name]! } : { name }));
+}
+
+export function explainJson(p: Policy, plan: LaunchPlan, extra: { seccomp?: string[] } = {}): unknown {
+  return {
+    schema: 'safe-package/explain@1',
+    command: { exe: p.command.exe, path: p.command.path, args: p.command.args },
+    profile: p.profile.name,
+    backend: { name: p.backend, reason: p.backendReason },
+    user: { name: p.user.name, uid: p.user.uid, gid: p.user.gid, home: p.user.home, drop_privileges: p.dropPrivileges },
+    root_dir: p.rootDir ?? null,
+    environment: { passed: environmentView(p), withheld: p.env.withheld, kept_but_unset: p.env.keptButUnset },
+    network: { mode: p.network.mode, allow: p.network.allow, registries: p.network.registries },
+    project: { dir: p.project.dir, write: p.project.write, hide: p.project.hide },
+    read_only_paths: p.readOnlyPaths,
+    credentials_removed: p.removedCredentials,
+    limits: p.limits,
+    config: {
+      layers: p.config.layers.map((l) => ({ kind: l.kind, source: l.source })),
+      origin: p.config.origin,
+      ignored: p.config.ignored,
+      project: p.config.project ?? null,
+    },
+    warnings: p.warnings,
+    plan: {
+      argv: plan.argv,
+      jail_args: plan.jailArgs ?? null,
+      cwd: plan.cwd,
+      descriptors: plan.fds.map((f, i) => ({ fd: 3 + i, kind: f.kind, purpose: f.purpose, ...(f.kind === 'data' ? { bytes: f.data.length } : {}) })),
+      mounts: plan.mounts,
+      namespaces: plan.namespaces,
+      hardening: plan.hardening,
+      lifetime: plan.lifetime,
+      seccomp: extra.seccomp ?? [],
+    },
+  };
+}
+
+export function explainText(p: Policy, plan: LaunchPlan, extra: { seccomp?: string[] } = {}): string {
+  const out: string[] = [];
+  const section = (title: string) => out.push('', title);
+  const item = (text: string) => out.push(`  ${text}`);
+
+  out.push(`safe-package would run: ${[p.command.path, ...p.command.args].join(' ')}`);
+  item(`profile: ${p.profile.name} — ${p.profile.description}`);
+  item(`backend: ${p.backend} (${p.backendReason})`);
+  item(`as user: ${p.user.name} (uid ${p.user.uid}, gid ${p.user.gid})${p.dropPrivileges ? ', dropping root first' : ''}; HOME ${p.user.home}`);
+  if (p.rootDir) item(`jail root: ${p.rootDir}`);
+
+  section('Environment (starts empty)');
+  for (const v of environmentView(p)) item(v.value !== undefined ? `${v.name}=${v.value}` : `${v.name} (kept; value not shown)`);
+  item(`withheld (${p.env.withheld.length}): ${p.env.withheld.join(' ') || '-'}`);
+  if (p.env.keptButUnset.length) item(`asked to keep but not set: ${p.env.keptButUnset.join(' ')}`);
+  if (p.removedCredentials.length) item(`credentials removed from tool config: ${p.removedCredentials.join('; ')}`);
+
+  section('Network');
+  if (p.backend === 'none' || p.network.mode === 'host') item('host network, unrestricted');
+  else if (p.network.mode === 'none') item('none: the jail has no network interface but loopback');
+  else {
+    item('registry: no interface of its own; only the proxy, which allows:');
+    for (const h of p.network.allow) item(`  ${h}`);
+    if (p.network.allow.length === 0) item('  (nothing: this profile has no registry)');
+  }
+
+  section('File system');
+  for (const m of plan.mounts) item(`${m.where.padEnd(30)} ${m.what}${m.from ? `  ${m.from}` : ''}`);
+  item(`project: ${p.project.dir}`);
+  item(`  writes kept after review: ${p.project.write.join(' ') || '(none)'}`);
+  item(`  hidden: ${p.project.hide.join(' ')}`);
+
+  section('Isolation');
+  item(`namespaces: ${plan.namespaces.join(', ') || 'none'}`);
+  for (const h of plan.hardening) item(h);
+  item(`process lifetime: ${plan.lifetime === 'pid-namespace' ? 'every jail process dies with the program (PID namespace)' : 'not enforced (processes may outlive the program)'}`);
+  for (const s of extra.seccomp ?? []) item(`  seccomp: ${s}`);
+
+  section('Configuration');
+  for (const l of p.config.layers) item(`${l.kind}: ${l.source}`);
+  if (p.config.layers.length === 1) item('(no config files)');
+  for (const ig of p.config.ignored) item(`ignored ${ig.key} (${ig.where}): ${ig.reason}`);
+  if (p.output.report) item(`report: ${p.output.report}`);
+  if (p.output.strict) item('strict: any blocked or discarded action fails the run');
+
+  if (p.warnings.length) {
+    section('Warnings');
+    for (const w of p.warnings) item(w);
+  }
+
+  section('Launch');
+  item(`argv: ${plan.argv.join(' ')}`);
+  if (plan.jailArgs) item(`bubblewrap arguments (passed on fd 3): ${plan.jailArgs.join(' ')}`);
+  plan.fds.forEach((f, i) => item(`fd ${3 + i}: ${f.purpose}${f.kind === 'data' ? ` (${f.data.length} bytes)` : ''}`));
+  return out.join('\n') + '\n';
+}

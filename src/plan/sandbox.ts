@@ -1,0 +1,194 @@
+// Policy → LaunchPlan for the sandbox backend (bubblewrap), as a pure function.
+//
+// The jail's file system is built from nothing: bubblewrap starts from an empty tmpfs
+// root and we add, one line per reason, what the package manager needs. Anything not
+// listed here does not exist inside: no $HOME contents, no /run (D-Bus, docker.sock,
+// ssh-agent), no /sys, no host /tmp, no X11 socket.
+
+import { join } from 'node:path';
+import type { HostLayout } from '../host/layout.js';
+import type { Policy } from '../policy/types.js';
+import type { FdSpec, LaunchPlan, MountLine } from './types.js';
+
+export interface SandboxTools {
+  readonly bwrap: string;
+  readonly prlimit: string;
+  readonly setpriv: string;
+}
+
+export interface SandboxInput {
+  readonly policy: Policy;
+  readonly layout: HostLayout;
+  readonly tools: SandboxTools;
+  readonly seccomp: Buffer;
+  /** A sanitized copy of the project's .npmrc, when the original holds credentials. */
+  readonly projectNpmrc?: string;
+}
+
+export function syntheticPasswd(p: Policy): string {
+  const u = p.user;
+  const lines = ['root:x:0:0:root:/root:/usr/sbin/nologin'];
+  if (u.uid !== 0 && u.uid !== 65534) lines.push(`${u.name}:x:${u.uid}:${u.gid}:${u.name}:${u.home}:/bin/sh`);
+  lines.push(`nobody:x:65534:65534:nobody:${u.uid === 65534 ? u.home : '/nonexistent'}:/usr/sbin/nologin`);
+  return lines.join('\n') + '\n';
+}
+
+export function syntheticGroup(p: Policy): string {
+  const u = p.user;
+  const lines = ['root:x:0:'];
+  if (u.gid !== 0 && u.gid !== 65534) lines.push(`${u.groupName}:x:${u.gid}:`);
+  lines.push('nogroup:x:65534:');
+  return lines.join('\n') + '\n';
+}
+
+const NSSWITCH = 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n';
+const HOSTS = '127.0.0.1\tlocalhost safe-package\n::1\tlocalhost ip6-localhost ip6-loopback\n';
+
+function depth(p: string): number {
+  return p.split('/').length;
+}
+
+/** Removes paths already covered by a shorter one in the list. */
+function outermost(paths: readonly string[]): string[] {
+  const sorted = [...new Set(paths)].sort((a, b) => depth(a) - depth(b) || a.localeCompare(b));
+  const out: string[] = [];
+  for (const p of sorted) if (!out.some((o) => p === o || p.startsWith(o + '/'))) out.push(p);
+  return out;
+}
+
+export function planSandbox(input: SandboxInput): LaunchPlan {
+  const { policy: p, layout, tools } = input;
+  const args: string[] = [];
+  const fds: FdSpec[] = [];
+  const mounts: MountLine[] = [];
+  // fd 3 carries bubblewrap's own arguments; the rest follow in order.
+  const nextFd = () => 3 + 1 + fds.length;
+  const dataFd = (purpose: string, data: Buffer | string): number => {
+    const fd = nextFd();
+    fds.push({ kind: 'data', purpose, data: Buffer.isBuffer(data) ? data : Buffer.from(data) });
+    return fd;
+  };
+  const roBind = (from: string, to = from) => {
+    args.push('--ro-bind', from, to);
+    mounts.push({ where: to, what: 'ro-bind', from });
+  };
+
+  const hostNetwork = p.network.mode === 'host';
+  const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', ...(hostNetwork ? [] : ['net'])];
+
+  // Namespaces and identity: the jail user keeps their real uid/gid inside, so files it
+  // creates belong to them and npm does not take its "running as root" paths.
+  args.push('--unshare-user', '--uid', String(p.user.uid), '--gid', String(p.user.gid));
+  args.push('--disable-userns'); // no nested user namespaces (they re-grant capabilities)
+  args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try');
+  if (!hostNetwork) args.push('--unshare-net');
+  args.push('--hostname', 'safe-package');
+  // A new session: no controlling terminal, so TIOCSTI cannot type into the user's shell.
+  args.push('--new-session');
+  // If safe-package dies, so does every process of the jail.
+  args.push('--die-with-parent');
+  args.push('--cap-drop', 'ALL');
+
+  // System directories, read-only.
+  roBind('/usr');
+  for (const [path, t] of Object.entries(layout.topLevel)) {
+    if (t.kind === 'symlink') {
+      args.push('--symlink', t.target, path);
+      mounts.push({ where: path, what: 'symlink', from: t.target });
+    } else roBind(path);
+  }
+
+  // A minimal /etc.
+  for (const e of layout.etc) roBind(e);
+  args.push('--ro-bind-data', String(dataFd('/etc/passwd', syntheticPasswd(p))), '/etc/passwd');
+  args.push('--ro-bind-data', String(dataFd('/etc/group', syntheticGroup(p))), '/etc/group');
+  args.push('--ro-bind-data', String(dataFd('/etc/nsswitch.conf', NSSWITCH)), '/etc/nsswitch.conf');
+  if (!hostNetwork) args.push('--ro-bind-data', String(dataFd('/etc/hosts', HOSTS)), '/etc/hosts');
+  mounts.push({ where: '/etc/passwd, /etc/group, /etc/nsswitch.conf' + (hostNetwork ? '' : ', /etc/hosts'), what: 'data', from: 'synthetic' });
+
+  // Fresh kernel interfaces and private scratch space.
+  args.push('--proc', '/proc');
+  mounts.push({ where: '/proc', what: 'proc', from: 'new, this PID namespace only' });
+  args.push('--dev', '/dev');
+  mounts.push({ where: '/dev', what: 'dev', from: 'minimal: null zero full random urandom tty, pts, shm' });
+  args.push('--tmpfs', '/tmp', '--dir', '/var', '--tmpfs', '/var/tmp');
+  mounts.push({ where: '/tmp, /var/tmp', what: 'tmpfs', from: 'private, empty' });
+  args.push('--perms', '0700', '--tmpfs', p.user.home);
+  mounts.push({ where: p.user.home, what: 'tmpfs', from: 'empty HOME' });
+
+  // The package manager's own caches: safe-package's directory, not the user's.
+  for (const c of p.profile.caches) {
+    const inside = p.env.vars[c.env];
+    if (!inside) continue;
+    const from = join(p.cacheDir, c.dir);
+    args.push('--bind', from, inside);
+    mounts.push({ where: inside, what: 'bind', from });
+  }
+
+  // The tool's installation (nvm, pyenv), cafile, trust bundles: read-only, same path.
+  for (const path of outermost(p.readOnlyPaths)) roBind(path);
+
+  // The project, writable (the staging layer replaces this with review, SPEC §5).
+  args.push('--bind', p.project.dir, p.project.dir);
+  mounts.push({ where: p.project.dir, what: 'bind', from: 'the project (writable)' });
+  for (const h of layout.hidden) {
+    if (h.dir) args.push('--tmpfs', h.path, '--remount-ro', h.path);
+    else args.push('--ro-bind', '/dev/null', h.path);
+  }
+  if (layout.hidden.length > 0) {
+    mounts.push({ where: layout.hidden.map((h) => h.path.slice(p.project.dir.length + 1)).join(', '), what: 'hidden', from: 'hide patterns: shown empty and read-only' });
+  }
+  if (input.projectNpmrc !== undefined) {
+    const where = join(p.project.dir, '.npmrc');
+    args.push('--ro-bind-data', String(dataFd('project .npmrc without credentials', input.projectNpmrc)), where);
+    mounts.push({ where, what: 'data', from: 'the project .npmrc without its auth lines' });
+  }
+
+  // Credential-free configuration (npmrc, pip.conf).
+  for (const f of p.files) {
+    args.push('--ro-bind-data', String(dataFd(f.path, f.content)), f.path);
+    mounts.push({ where: f.path, what: 'data', from: `${f.from} without credentials` });
+  }
+
+  args.push('--chdir', p.cwd);
+  args.push('--seccomp', String(dataFd('seccomp filter', input.seccomp)));
+  const statusFd = nextFd();
+  fds.push({ kind: 'status', purpose: 'bubblewrap status (child pid, exit code)' });
+  args.push('--json-status-fd', String(statusFd));
+  args.push('--', p.command.path, ...p.command.args);
+
+  // Resource limits are set on bubblewrap and inherited by everything in the jail.
+  const limits = [
+    `--nproc=${p.limits.processes}`,
+    `--fsize=${p.limits.file_size}`,
+    `--nofile=${p.limits.open_files}`,
+    '--core=0',
+  ];
+  const launcher = [tools.prlimit, ...limits, '--', tools.bwrap, '--args', '3'];
+  const argv = p.dropPrivileges
+    ? [tools.setpriv, `--reuid=${p.user.uid}`, `--regid=${p.user.gid}`, '--clear-groups', '--no-new-privs', '--', ...launcher]
+    : launcher;
+
+  const argsFd: FdSpec = { kind: 'data', purpose: 'bubblewrap arguments', data: Buffer.from(args.map((a) => a + '\0').join('')) };
+  return {
+    backend: 'sandbox',
+    argv,
+    jailArgs: args,
+    env: p.env.vars,
+    cwd: '/',
+    fds: [argsFd, ...fds],
+    mounts,
+    namespaces,
+    hardening: [
+      'all capabilities dropped; no_new_privs',
+      'seccomp filter (see below)',
+      'new session (no controlling terminal: TIOCSTI impossible)',
+      'nested user namespaces disabled',
+      `rlimits: processes ${p.limits.processes}, file size ${p.limits.file_size} bytes, open files ${p.limits.open_files}, no core dumps`,
+      `wall-clock timeout ${p.limits.timeout}s`,
+      'dies with safe-package',
+    ],
+    lifetime: 'pid-namespace',
+    mainProcess: 'grandchild-of-status-pid',
+  };
+}
