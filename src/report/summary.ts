@@ -1,0 +1,85 @@
+// The end-of-run summary on stderr: short, readable, and safe to print. Anything that
+// came from the jail (file names, host names, package names) is neutralised first, so
+// escape sequences cannot rewrite the user's terminal.
+
+import type { Report } from './report.js';
+
+/** Replaces control characters and escape sequences with visible \xNN forms. Pure. */
+export function neutralise(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) => {
+    const code = ch.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+export interface Style {
+  readonly bold: (s: string) => string;
+  readonly red: (s: string) => string;
+  readonly yellow: (s: string) => string;
+  readonly green: (s: string) => string;
+  readonly dim: (s: string) => string;
+}
+
+export const PLAIN: Style = { bold: (s) => s, red: (s) => s, yellow: (s) => s, green: (s) => s, dim: (s) => s };
+export const COLOUR: Style = {
+  bold: (s) => `\x1b[1m${s}\x1b[22m`,
+  red: (s) => `\x1b[31m${s}\x1b[39m`,
+  yellow: (s) => `\x1b[33m${s}\x1b[39m`,
+  green: (s) => `\x1b[32m${s}\x1b[39m`,
+  dim: (s) => `\x1b[2m${s}\x1b[22m`,
+};
+
+export function chooseStyle(isTTY: boolean, env: Readonly<Record<string, string | undefined>>): Style {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return PLAIN;
+  return isTTY ? COLOUR : PLAIN;
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`;
+}
+
+const MAX_LISTED = 8;
+
+function listed<T>(items: readonly T[], show: (t: T) => string): string[] {
+  const lines = items.slice(0, MAX_LISTED).map((t) => `    ${show(t)}`);
+  if (items.length > MAX_LISTED) lines.push(`    … and ${items.length - MAX_LISTED} more (see --report)`);
+  return lines;
+}
+
+/** The summary lines. `quiet` keeps only problems. Pure. */
+export function summaryLines(r: Report, style: Style, quiet: boolean): string[] {
+  const n = neutralise;
+  const out: string[] = [];
+  const ok = r.exit.status === 0 && !r.exit.setup_failed;
+  const problems = r.network.blocked.length > 0 || r.writes.discarded.length > 0 || r.limits_hit.length > 0 || !ok;
+  if (quiet && !problems && r.strict.violations.length === 0) return [];
+
+  const status = r.exit.signal ? `killed by ${r.exit.signal} (${r.exit.status})` : `exit ${r.exit.status}`;
+  const head = `safe-package: ${n(r.command.exe)} ${ok ? style.green(status) : style.red(status)} in ${seconds(r.duration_ms)}`;
+  out.push(`${head} ${style.dim(`[${r.backend}, ${r.user.name}${r.phases.length > 1 ? `, ${r.phases.join(' + ')}` : ''}]`)}`);
+
+  if (!quiet && r.network.contacted.length) {
+    out.push(`  network: ${r.network.contacted.map((c) => n(`${c.host}:${c.port}`)).join(', ')}`);
+  }
+  if (r.network.blocked.length) {
+    out.push(style.yellow(`  blocked ${r.network.blocked.length} connection(s):`));
+    out.push(
+      ...listed(r.network.blocked, (b) =>
+        n(`${b.method ? `${b.method} ` : ''}${b.host}:${b.port}${b.package ? ` (from ${b.package})` : ''} — ${b.reason}${b.suggestion ? `; to allow: ${b.suggestion}` : ''}`),
+      ),
+    );
+  }
+  if (r.writes.staged) {
+    if (!quiet) out.push(`  writes: ${r.writes.committed.length} committed, ${r.writes.discarded.length} discarded`);
+    if (r.writes.discarded.length) {
+      out.push(style.yellow(`  discarded ${r.writes.discarded.length} write(s):`));
+      out.push(...listed(r.writes.discarded, (w) => n(`${w.path} — ${w.reason}`)));
+    }
+  }
+  if (!quiet && r.environment.withheld.length) {
+    out.push(`  withheld ${r.environment.withheld.length} variable(s): ${r.environment.withheld.slice(0, 12).map(n).join(' ')}${r.environment.withheld.length > 12 ? ' …' : ''}`);
+  }
+  for (const l of r.limits_hit) out.push(style.red(`  limit hit: ${n(l)}`));
+  if (r.strict.violations.length) out.push(style.red(`  --strict: ${r.strict.violations.join('; ')}`));
+  return out;
+}

@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { neutralise, summaryLines, PLAIN } from '../../../src/report/summary.js';
+import { strictViolations, type Report } from '../../../src/report/report.js';
+
+test('escape sequences and control characters are neutralised', () => {
+  assert.equal(neutralise('a\x1b[2Jb'), 'a\\x1b[2Jb');
+  assert.equal(neutralise('x\ry\n'), 'x\\x0dy\\x0a');
+  assert.equal(neutralise('\u202eevil'), '\\u202eevil');
+  assert.equal(neutralise('\x9b31m'), '\\x9b31m');
+  assert.equal(neutralise('plain é'), 'plain é');
+});
+
+function report(over: Partial<Report> = {}): Report {
+  return {
+    schema: 'safe-package/report@1',
+    safe_package_version: '0',
+    started_at: '',
+    duration_ms: 1200,
+    command: { exe: 'npm', args: ['install'], profile: 'npm' },
+    backend: 'sandbox',
+    user: { name: 'u', uid: 1000 },
+    phases: ['run'],
+    exit: { status: 0, signal: null, timed_out: false, setup_failed: false },
+    network: { mode: 'registry', allowed: [], contacted: [], blocked: [] },
+    writes: { staged: true, committed: [], discarded: [] },
+    environment: { passed: [], withheld: ['NPM_TOKEN'] },
+    limits_hit: [],
+    warnings: [],
+    strict: { enabled: false, violations: [] },
+    ...over,
+  };
+}
+
+test('a clean run is one line plus details; quiet prints nothing', () => {
+  const lines = summaryLines(report(), PLAIN, false);
+  assert.match(lines[0]!, /^safe-package: npm exit 0 in 1.2s \[sandbox, u\]/);
+  assert.ok(lines.some((l) => l.includes('withheld 1 variable(s): NPM_TOKEN')));
+  assert.deepEqual(summaryLines(report(), PLAIN, true), []);
+});
+
+test('blocked hosts and discarded writes are listed, with file names neutralised', () => {
+  const r = report({
+    network: { mode: 'registry', allowed: [], contacted: [], blocked: [{ host: 'evil.example', port: 443, reason: 'not allowed', suggestion: '--allow-host evil.example' }] },
+    writes: { staged: true, committed: [], discarded: [{ path: 'x\x1b]0;pwned\x07', kind: 'added', reason: 'outside write rules' }] },
+  });
+  const text = summaryLines(r, PLAIN, true).join('\n');
+  assert.match(text, /evil.example:443 — not allowed; to allow: --allow-host evil.example/);
+  assert.match(text, /x\\x1b\]0;pwned\\x07/);
+  assert.doesNotMatch(text, /\x1b/);
+});
+
+test('strict counts blocked, discarded and limits', () => {
+  assert.deepEqual(strictViolations({ network: { mode: '', allowed: [], contacted: [], blocked: [] }, writes: { staged: true, committed: [], discarded: [] }, limits_hit: [] }), []);
+  assert.equal(strictViolations({ network: { mode: '', allowed: [], contacted: [], blocked: [{ host: 'h', port: 1, reason: '' }] }, writes: { staged: true, committed: [], discarded: [] }, limits_hit: ['timeout'] }).length, 2);
+});
