@@ -1,0 +1,198 @@
+// Carries out a LaunchPlan: spawns it, feeds its descriptors, forwards the user's
+// signals to the package manager, enforces the wall-clock limit, and waits until the
+// jail is gone. Returns what happened as data.
+
+import { spawn, type StdioOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import type { LaunchPlan } from '../plan/types.js';
+
+export interface Outcome {
+  /** Exit status as a shell would report it: the program's own, or 128+N for signal N. */
+  readonly status: number;
+  /** Signal name when the program was killed by one. */
+  readonly signal?: string;
+  /** The jail never started the program (bubblewrap or a launcher step failed). */
+  readonly setupFailed: boolean;
+  readonly timedOut: boolean;
+  /** Signals the user sent, forwarded to the program. */
+  readonly forwarded: readonly string[];
+  readonly durationMs: number;
+  /** spawn() itself failed (ENOENT, EACCES) — only for the none backend. */
+  readonly spawnError?: NodeJS.ErrnoException;
+}
+
+export interface LaunchOptions {
+  /** Seconds before the jail is killed. */
+  readonly timeoutSeconds: number;
+  /** Grace period between the polite signal and SIGKILL, in ms. */
+  readonly killGraceMs?: number;
+}
+
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+/** Direct children of a process, from /proc (no pid-reuse race: we own the parent). */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Parses bubblewrap's --json-status-fd stream: concatenated JSON objects. Pure. */
+export function parseBwrapStatus(text: string): { childPid?: number; exitCode?: number } {
+  const out: { childPid?: number; exitCode?: number } = {};
+  for (const m of text.matchAll(/\{[^{}]*\}/g)) {
+    try {
+      const o = JSON.parse(m[0]) as Record<string, unknown>;
+      if (typeof o['child-pid'] === 'number') out.childPid = o['child-pid'];
+      if (typeof o['exit-code'] === 'number') out.exitCode = o['exit-code'];
+    } catch {
+      /* partial or foreign data: ignore */
+    }
+  }
+  return out;
+}
+
+export function launch(plan: LaunchPlan, options: LaunchOptions): Promise<Outcome> {
+  const started = Date.now();
+  const grace = options.killGraceMs ?? 5000;
+  const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', ...plan.fds.map(() => 'pipe' as const)];
+  // The jail gets a session of its own (SIGINT from the terminal reaches only us; we
+  // forward it). The none backend stays in the terminal's process group like any
+  // program would.
+  const detached = plan.backend !== 'none';
+  const child = spawn(plan.argv[0]!, plan.argv.slice(1), {
+    env: { ...plan.env },
+    cwd: plan.cwd,
+    stdio,
+    detached,
+    windowsHide: true,
+  });
+
+  let statusText = '';
+  plan.fds.forEach((spec, i) => {
+    const stream = child.stdio[3 + i];
+    if (!stream) return;
+    if (spec.kind === 'data') {
+      const w = stream as Writable;
+      w.on('error', () => {}); // the child may exit before reading; its exit status tells
+      w.end(spec.data);
+    } else {
+      const r = stream as Readable;
+      r.setEncoding('utf8');
+      r.on('data', (chunk: string) => {
+        statusText += chunk;
+      });
+      r.on('error', () => {});
+    }
+  });
+
+  const forwarded: string[] = [];
+  let timedOut = false;
+  let killTimer: NodeJS.Timeout | undefined;
+
+  const mainPid = (): number | undefined => {
+    if (child.pid === undefined) return undefined;
+    switch (plan.mainProcess) {
+      case 'spawned':
+        return child.pid;
+      case 'child-of-spawned':
+        return childrenOf(child.pid)[0];
+      case 'grandchild-of-status-pid': {
+        const init = parseBwrapStatus(statusText).childPid;
+        return init === undefined ? undefined : childrenOf(init)[0];
+      }
+    }
+  };
+
+  const hardKill = () => {
+    try {
+      // Killing the launcher tears the jail down: bubblewrap's --die-with-parent and the
+      // PID namespace (or unshare --kill-child) take every process with it.
+      if (child.pid !== undefined) process.kill(detached ? -child.pid : child.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  };
+
+  const deliver = (signal: NodeJS.Signals) => {
+    const pid = mainPid();
+    try {
+      if (pid !== undefined) process.kill(pid, signal);
+      else if (child.pid !== undefined) process.kill(child.pid, signal);
+    } catch {
+      /* gone already */
+    }
+  };
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    forwarded.push(signal);
+    if (!detached && (signal === 'SIGINT' || signal === 'SIGQUIT')) {
+      // The terminal delivered it to the program's process group too; do not double it.
+    } else {
+      deliver(signal);
+    }
+    // A second interrupt means "now": do not wait for a program that ignores signals
+    // (a program that is PID 1 of its namespace ignores those it has no handler for).
+    const interrupts = forwarded.filter((s) => s === 'SIGINT' || s === 'SIGTERM').length;
+    if (interrupts >= 2) hardKill();
+    else if (!killTimer && (signal === 'SIGINT' || signal === 'SIGTERM' || signal === 'SIGHUP')) {
+      killTimer = setTimeout(hardKill, grace * 2);
+      killTimer.unref();
+    }
+  };
+  const handlers = FORWARDED_SIGNALS.map((s) => {
+    const h = () => onSignal(s);
+    process.on(s, h);
+    return [s, h] as const;
+  });
+
+  const timeout = setTimeout(() => {
+    timedOut = true;
+    deliver('SIGTERM');
+    setTimeout(hardKill, grace).unref();
+  }, options.timeoutSeconds * 1000);
+  timeout.unref();
+
+  return new Promise<Outcome>((resolve) => {
+    let spawnError: NodeJS.ErrnoException | undefined;
+    child.on('error', (err) => {
+      spawnError = err as NodeJS.ErrnoException;
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timeout);
+      if (killTimer) clearTimeout(killTimer);
+      for (const [s, h] of handlers) process.off(s, h);
+      const status = parseBwrapStatus(statusText);
+      const setupFailed = plan.backend === 'sandbox' ? status.childPid === undefined : spawnError !== undefined;
+      let exit: number;
+      let signalName: string | undefined;
+      if (signal) {
+        signalName = signal;
+        exit = 128 + (osConstants.signals[signal] ?? 0);
+      } else {
+        exit = code ?? 1;
+        if (exit > 128 && exit < 128 + 65) {
+          const name = Object.entries(osConstants.signals).find(([, n]) => n === exit - 128)?.[0];
+          if (name) signalName = name;
+        }
+      }
+      resolve({
+        status: exit,
+        ...(signalName ? { signal: signalName } : {}),
+        setupFailed,
+        timedOut,
+        forwarded,
+        durationMs: Date.now() - started,
+        ...(spawnError ? { spawnError } : {}),
+      });
+    });
+  });
+}

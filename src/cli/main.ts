@@ -1,0 +1,129 @@
+// safe-package, top to bottom: parse → load config → resolve policy → plan → run →
+// review → report. Each step is a function of the previous step's data; the steps that
+// touch the system are named for what they touch.
+
+import { basename } from 'node:path';
+import { closeInheritedDescriptors } from './close-fds.js';
+import { parseArgs, UsageError, type CliOptions } from './args.js';
+import { helpText } from './help.js';
+import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_SAFE_PACKAGE_FAILED, EXIT_STRICT_VIOLATION, EXIT_TIMEOUT } from './exit-codes.js';
+import { VERSION } from '../version.js';
+import { loadConfig } from '../config/load.js';
+import { ConfigError } from '../config/schema.js';
+import { hostFacts } from '../host/facts.js';
+import { PolicyError, resolvePolicy } from '../policy/resolve.js';
+import type { Policy } from '../policy/types.js';
+import type { LaunchPlan } from '../plan/types.js';
+import { MissingToolError } from '../host/system-tools.js';
+import { buildReport, writeReport } from '../report/report.js';
+import { chooseStyle, neutralise, summaryLines } from '../report/summary.js';
+
+export interface Io {
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+}
+
+const defaultIo: Io = { stdout: process.stdout, stderr: process.stderr };
+
+function fail(io: Io, name: string, message: string, fix?: string): void {
+  io.stderr.write(`${name}: error: ${neutralise(message)}\n`);
+  if (fix) io.stderr.write(`${name}: fix: ${fix}\n`);
+}
+
+export async function main(argv: readonly string[], invokedAs: string, io: Io = defaultIo): Promise<number> {
+  closeInheritedDescriptors();
+  const name = invokedAs === 'spm' ? 'spm' : 'safe-package';
+
+  // 1. Parse.
+  let cli: CliOptions;
+  try {
+    cli = parseArgs(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      fail(io, name, err.message, `see ${name} --help`);
+      return EXIT_SAFE_PACKAGE_FAILED;
+    }
+    throw err;
+  }
+  if (cli.help) {
+    io.stdout.write(helpText(name));
+    return 0;
+  }
+  if (cli.version) {
+    io.stdout.write(`${name} ${VERSION}\n`);
+    return 0;
+  }
+  if (cli.command) {
+    const { runCommand } = await import('../commands/index.js');
+    return runCommand(cli.command, cli, io, name);
+  }
+
+  const facts = hostFacts(name);
+  try {
+    // 2. Configuration.
+    const config = loadConfig({ home: facts.invoker.home, cwd: facts.cwd, uid: facts.invoker.uid, cli: cli.config });
+    if (cli.positionals.length === 0 && config.values.exe === undefined) {
+      io.stderr.write(helpText(name));
+      fail(io, name, 'no program to run');
+      return EXIT_SAFE_PACKAGE_FAILED;
+    }
+    // 3. Policy.
+    const policy = resolvePolicy(cli, config, facts);
+    // 4. Plan.
+    const { makePlan } = await import('../backends/plan-for.js');
+    const planned = makePlan(policy);
+    if (cli.explain) {
+      const { explainJson, explainText } = await import('../plan/explain.js');
+      io.stdout.write(cli.json ? JSON.stringify(explainJson(policy, planned.plan, planned), null, 2) + '\n' : explainText(policy, planned.plan, planned));
+      return 0;
+    }
+    for (const w of policy.warnings) io.stderr.write(`${name}: warning: ${neutralise(w)}\n`);
+    // 5. Run, 6. review, 7. report.
+    return await runAndReport(policy, planned.plan, io, name);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      fail(io, name, err.message);
+      return EXIT_SAFE_PACKAGE_FAILED;
+    }
+    if (err instanceof PolicyError) {
+      fail(io, name, err.message, err.fix);
+      return err.exitCode;
+    }
+    if (err instanceof MissingToolError) {
+      fail(io, name, err.message);
+      return EXIT_SAFE_PACKAGE_FAILED;
+    }
+    throw err;
+  }
+}
+
+async function runAndReport(policy: Policy, plan: LaunchPlan, io: Io, name: string): Promise<number> {
+  const { prepare } = await import('../backends/plan-for.js');
+  const { launch } = await import('../backends/launch.js');
+  prepare(policy);
+  const startedAt = new Date();
+  const outcome = await launch(plan, { timeoutSeconds: policy.limits.timeout });
+
+  if (outcome.spawnError) {
+    const code = outcome.spawnError.code;
+    fail(io, name, `${policy.command.path}: ${outcome.spawnError.message}`);
+    return code === 'ENOENT' ? EXIT_NOT_FOUND : code === 'EACCES' ? EXIT_CANNOT_EXECUTE : EXIT_SAFE_PACKAGE_FAILED;
+  }
+  if (outcome.setupFailed) {
+    fail(io, name, `the ${policy.backend} backend could not start ${policy.command.exe} (see the message above)`, `run \`${name} doctor\``);
+    return EXIT_SAFE_PACKAGE_FAILED;
+  }
+
+  const report = buildReport(policy, outcome, VERSION, startedAt);
+  if (policy.output.report) writeReport(policy.output.report, report);
+  const style = chooseStyle(io.stderr.isTTY === true, process.env);
+  for (const line of summaryLines(report, style, policy.output.quiet)) io.stderr.write(line + '\n');
+
+  if (outcome.timedOut) return EXIT_TIMEOUT;
+  if (outcome.status !== 0) return outcome.status;
+  return report.strict.violations.length > 0 ? EXIT_STRICT_VIOLATION : 0;
+}
+
+export function invokedName(argv1: string | undefined): string {
+  return basename(argv1 ?? 'safe-package') === 'spm' ? 'spm' : 'safe-package';
+}

@@ -1,0 +1,200 @@
+// `safe-package doctor`: checks the host by trying each mechanism the jail uses, and
+// prints for each missing piece the exact fix (SPEC §10). Exit 0 when the sandbox
+// backend works here, 1 otherwise.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Io } from '../cli/main.js';
+import { findTool, installCommand, TOOLS, type ToolName } from '../host/system-tools.js';
+import { bwrapVersion, diagnoseSandboxFailure, probeSandbox } from '../host/sandbox-probe.js';
+import { buildJailFilter, hostSeccompArch } from '../seccomp/index.js';
+
+export interface Check {
+  readonly name: string;
+  readonly ok: boolean;
+  /** Informational checks never fail the doctor. */
+  readonly required: boolean;
+  readonly detail: string;
+  readonly fix?: string;
+}
+
+function sysctl(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** "0.8.0" ≥ "0.8.0". Pure. */
+export function versionAtLeast(version: string, minimum: string): boolean {
+  const a = version.split('.').map(Number);
+  const b = minimum.split('.').map(Number);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? 0;
+    const y = b[i] ?? 0;
+    if (x !== y) return x > y;
+  }
+  return true;
+}
+
+export const MIN_BWRAP = '0.8.0'; // --disable-userns
+
+const JAIL_BASE = ['--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--proc', '/proc', '--dev', '/dev'];
+
+function tryRun(argv: string[], input?: Buffer): { ok: boolean; stderr: string } {
+  const r = spawnSync(argv[0]!, argv.slice(1), {
+    encoding: 'utf8',
+    timeout: 15_000,
+    env: {},
+    ...(input ? { stdio: ['pipe', 'pipe', 'pipe'], input } : {}),
+  } as Parameters<typeof spawnSync>[2]);
+  return { ok: r.status === 0 && !r.error, stderr: String(r.stderr ?? r.error?.message ?? '') };
+}
+
+export function runChecks(env: Readonly<Record<string, string | undefined>> = process.env): Check[] {
+  const checks: Check[] = [];
+  const add = (c: Check) => checks.push(c);
+
+  add({
+    name: 'platform',
+    ok: process.platform === 'linux',
+    required: true,
+    detail: `${process.platform} ${process.arch}`,
+    ...(process.platform === 'linux' ? {} : { fix: 'safe-package supports Linux only (x86-64 and arm64)' }),
+  });
+  const major = Number(process.versions.node.split('.')[0]);
+  add({ name: 'node', ok: major >= 20, required: true, detail: `Node.js ${process.versions.node}`, ...(major >= 20 ? {} : { fix: 'install Node.js 20 or newer' }) });
+
+  const bwrap = findTool('bwrap', env);
+  const version = bwrap ? bwrapVersion(bwrap) : undefined;
+  if (!bwrap || !version) {
+    add({ name: 'bubblewrap', ok: false, required: true, detail: bwrap ? `${bwrap} does not run` : 'not installed', fix: installCommand(TOOLS.bwrap) });
+  } else {
+    const recent = versionAtLeast(version, MIN_BWRAP);
+    add({
+      name: 'bubblewrap',
+      ok: recent,
+      required: true,
+      detail: `${version} (${bwrap})`,
+      ...(recent ? {} : { fix: `bubblewrap ${MIN_BWRAP} or newer is needed (Debian 12: ${installCommand(TOOLS.bwrap)})` }),
+    });
+  }
+
+  const userns = sysctl('/proc/sys/kernel/apparmor_restrict_unprivileged_userns');
+  const probe = bwrap ? probeSandbox(undefined, env) : undefined;
+  add({
+    name: 'user, PID and network namespaces',
+    ok: probe?.ok === true,
+    required: true,
+    detail: probe?.ok ? 'a rootless bubblewrap jail starts' : probe ? probe.reason : 'needs bubblewrap',
+    ...(probe && !probe.ok ? { fix: probe.fix } : {}),
+  });
+  if (process.getuid?.() === 0) {
+    const setpriv = findTool('setpriv', env);
+    const asNobody = bwrap && setpriv ? probeSandbox({ uid: 65534, gid: 65534, setpriv }, env) : undefined;
+    add({
+      name: 'sandbox as an unprivileged user',
+      ok: asNobody?.ok === true,
+      required: true,
+      detail: asNobody?.ok ? 'works after dropping root to nobody' : asNobody ? asNobody.reason : 'needs bubblewrap and setpriv',
+      ...(asNobody && !asNobody.ok ? { fix: asNobody.fix } : {}),
+    });
+  }
+
+  const mount = findTool('mount', env);
+  if (bwrap && mount && probe?.ok) {
+    const dir = mkdtempSync(join(tmpdir(), 'safe-package-doctor-'));
+    try {
+      const r = tryRun([
+        bwrap, '--unshare-user', '--uid', '0', '--gid', '0', '--cap-add', 'ALL', ...JAIL_BASE,
+        '--bind', dir, '/stage', '--dir', '/stage/lower', '--dir', '/stage/upper', '--dir', '/stage/work', '--dir', '/stage/merged',
+        '--', mount, '-t', 'overlay', 'overlay', '-o', 'lowerdir=/stage/lower,upperdir=/stage/upper,workdir=/stage/work,userxattr', '/stage/merged',
+      ]);
+      add({
+        name: 'overlayfs in a user namespace',
+        ok: r.ok,
+        required: true,
+        detail: r.ok ? 'works (staged writes)' : `fails: ${r.stderr.trim().split('\n').pop() ?? ''}`,
+        ...(r.ok ? {} : { fix: 'needs Linux 5.11 or newer with overlayfs (modprobe overlay)' }),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  const arch = hostSeccompArch();
+  if (!arch) {
+    add({ name: 'seccomp', ok: false, required: true, detail: `no filter for ${process.arch}`, fix: 'safe-package supports x86-64 and arm64' });
+  } else if (bwrap && probe?.ok) {
+    const r = tryRun([bwrap, '--unshare-user', '--unshare-pid', ...JAIL_BASE, '--seccomp', '0', '--', '/usr/bin/true'], buildJailFilter(arch));
+    add({
+      name: 'seccomp',
+      ok: r.ok,
+      required: true,
+      detail: r.ok ? `filter for ${arch} loads` : `the filter does not load: ${r.stderr.trim()}`,
+      ...(r.ok ? {} : { fix: 'a kernel with CONFIG_SECCOMP_FILTER is needed' }),
+    });
+  }
+
+  for (const name of ['setpriv', 'prlimit', 'unshare', 'chroot', 'mount', 'getfattr'] as ToolName[]) {
+    const path = findTool(name, env);
+    const tool = TOOLS[name];
+    add({
+      name: tool.name,
+      ok: path !== undefined,
+      required: name !== 'chroot' && name !== 'unshare',
+      detail: path ? `${path} (${tool.role})` : `missing (${tool.role})`,
+      ...(path ? {} : { fix: installCommand(tool) }),
+    });
+  }
+
+  if (userns !== undefined) {
+    add({
+      name: 'AppArmor user-namespace restriction',
+      ok: userns === '0',
+      required: false,
+      detail: `kernel.apparmor_restrict_unprivileged_userns = ${userns}`,
+      ...(userns === '0' ? {} : { fix: diagnoseSandboxFailure('', sysctl).fix }),
+    });
+  }
+  const tiocsti = sysctl('/proc/sys/dev/tty/legacy_tiocsti');
+  if (tiocsti !== undefined) {
+    add({
+      name: 'TIOCSTI',
+      ok: true,
+      required: false,
+      detail: tiocsti === '1' ? 'legacy TIOCSTI is enabled on this kernel; the jail blocks it (new session + seccomp)' : 'disabled by the kernel',
+    });
+  }
+  const cgroup2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+  add({
+    name: 'cgroups',
+    ok: true,
+    required: false,
+    detail: cgroup2 ? 'cgroup v2 present (not needed: limits use rlimits and a PID namespace)' : 'no cgroup v2 (not needed: limits use rlimits and a PID namespace)',
+  });
+  return checks;
+}
+
+export async function runDoctor(args: readonly string[], io: Io): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout.write('usage: safe-package doctor [--json]\n  checks that this host can run the jail, and says how to fix what is missing\n');
+    return 0;
+  }
+  const checks = runChecks();
+  if (args.includes('--json')) {
+    io.stdout.write(JSON.stringify({ checks }, null, 2) + '\n');
+  } else {
+    for (const c of checks) {
+      const mark = c.ok ? 'ok  ' : c.required ? 'FAIL' : 'note';
+      io.stdout.write(`${mark} ${c.name}: ${c.detail}\n`);
+      if (!c.ok && c.fix) io.stdout.write(`     fix: ${c.fix.replace(/\n/g, '\n          ')}\n`);
+    }
+  }
+  const usable = checks.filter((c) => c.required).every((c) => c.ok);
+  io.stdout.write(usable ? 'The sandbox backend works on this host.\n' : 'The sandbox backend cannot run here until the failures above are fixed.\n');
+  return usable ? 0 : 1;
+}

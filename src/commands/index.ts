@@ -1,0 +1,22 @@
+// The command table: reserved words given as the first positional argument (SPEC §10).
+// Each command lives in its own module, loaded only when used.
+
+import type { CliOptions, CommandName } from '../cli/args.js';
+import type { Io } from '../cli/main.js';
+
+export async function runCommand(command: CommandName, cli: CliOptions, io: Io, name: string): Promise<number> {
+  switch (command) {
+    case 'doctor':
+      return (await import('./doctor.js')).runDoctor(cli.positionals, io);
+    case 'jail':
+      io.stderr.write(`${name}: jail: not available in this build yet\n`);
+      return 125;
+    case 'trust':
+      return (await import('./trust.js')).runTrust(cli.positionals, io, name);
+    case 'shell-init':
+      return (await import('./shell-init.js')).runShellInit(cli.positionals, io, name);
+    case 'recover':
+      io.stderr.write(`${name}: recover: not available in this build yet\n`);
+      return 125;
+  }
+}
