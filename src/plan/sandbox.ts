@@ -126,7 +126,9 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
   }
 
   // The tool's installation (nvm, pyenv), cafile, trust bundles: read-only, same path.
-  for (const path of outermost(p.readOnlyPaths)) roBind(path);
+  const covered = (path: string) =>
+    ['/usr', ...Object.keys(layout.topLevel), ...layout.etc].some((b) => path === b || path.startsWith(b + '/'));
+  for (const path of outermost(p.readOnlyPaths.filter((r) => !covered(r)))) roBind(path);
 
   // The project, writable (the staging layer replaces this with review, SPEC §5).
   args.push('--bind', p.project.dir, p.project.dir);
@@ -155,7 +157,6 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
   const statusFd = nextFd();
   fds.push({ kind: 'status', purpose: 'bubblewrap status (child pid, exit code)' });
   args.push('--json-status-fd', String(statusFd));
-  args.push('--', p.command.path, ...p.command.args);
 
   // Resource limits are set on bubblewrap and inherited by everything in the jail.
   const limits = [
@@ -164,7 +165,9 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
     `--nofile=${p.limits.open_files}`,
     '--core=0',
   ];
-  const launcher = [tools.prlimit, ...limits, '--', tools.bwrap, '--args', '3'];
+  // The command itself must follow on the real command line: bubblewrap only takes
+  // options from an --args descriptor.
+  const launcher = [tools.prlimit, ...limits, '--', tools.bwrap, '--args', '3', '--', p.command.path, ...p.command.args];
   const argv = p.dropPrivileges
     ? [tools.setpriv, `--reuid=${p.user.uid}`, `--regid=${p.user.gid}`, '--clear-groups', '--no-new-privs', '--', ...launcher]
     : launcher;

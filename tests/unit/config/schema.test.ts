@@ -8,7 +8,7 @@ const parse = (text: string) => parseConfigText(text, '/p/config.json', 'user');
 test('seed keys are read as in the original', () => {
   const l = parse('{"exe": "/usr/bin/npm", "root_dir": "/cellblock/npm", "keep_env": ["HTTPS_PROXY"], "user": "nobody"}');
   assert.deepEqual(l.values, { exe: '/usr/bin/npm', root_dir: '/cellblock/npm', keep_env: ['HTTPS_PROXY'], user: 'nobody' });
-  assert.equal(l.where.user, '/p/config.json:1:88');
+  assert.equal(l.where.user, '/p/config.json:1:84');
 });
 
 test('a numeric user is a uid', () => {

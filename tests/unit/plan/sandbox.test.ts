@@ -62,8 +62,7 @@ test('the jail is built from nothing: namespaces, no host network, nothing of $H
   // No /run, /sys, /var/run, host /tmp.
   for (const p of ['/run', '/sys', '/var/run']) assert.ok(!binds.includes(p));
   assert.deepEqual(argPairs(a, '--ro-bind').find(([, to]) => to === '/home/dev/proj/.env'), ['/dev/null', '/home/dev/proj/.env']);
-  assert.equal(a[a.length - 2], '/usr/bin/npm');
-  assert.equal(a[a.length - 1], 'install');
+  assert.deepEqual(plan.argv.slice(-5), ['--args', '3', '--', '/usr/bin/npm', 'install']);
 });
 
 test('descriptors line up with the arguments that name them', () => {
@@ -78,7 +77,7 @@ test('descriptors line up with the arguments that name them', () => {
   const passwdFd = Number(a[a.indexOf('/etc/passwd') - 1]);
   const passwd = plan.fds[passwdFd - 3]!;
   assert.ok(passwd.kind === 'data' && passwd.data.toString().includes('dev:x:1000:1000'));
-  assert.deepEqual(plan.argv.slice(-3), ['/usr/bin/bwrap', '--args', '3']);
+  assert.deepEqual(plan.argv.slice(-6, -3), ['/usr/bin/bwrap', '--args', '3']);
   const args0 = plan.fds[0]!;
   assert.ok(args0.kind === 'data' && args0.data.toString().split('\0').includes('--unshare-user'));
 });
