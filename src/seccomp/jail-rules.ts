@@ -260,10 +260,12 @@ export const JAIL_RULES: readonly SyscallRule[] = [
         { value: TIOCSTI, name: 'TIOCSTI' },
         { value: TIOCLINUX, name: 'TIOCLINUX' },
       ],
-      // The one place the filter deliberately ignores the high word: the kernel
-      // declares ioctl's cmd `unsigned int` and drops bits 32-63. A filter that
-      // demanded a zero high word would let cmd = 0x1_0000_5412 through, and the kernel
-      // would run TIOCSTI (CVE-2019-10063 in flatpak).
+      // The one deny rule that matches on the low word alone (clone's flags test looks
+      // only at a low-word bit, for the same reason): the kernel declares ioctl's cmd
+      // `unsigned int` and drops bits 32-63. A filter that demanded a zero high word
+      // would let cmd = 0x1_0000_5412 through, and the kernel would run TIOCSTI
+      // (CVE-2019-10063 in flatpak). Everywhere the kernel reads 64 bits, so does this
+      // filter.
       width: 'low 32 bits: the kernel reads cmd as unsigned int, so the high word is ignored here',
     },
     errno: 'EPERM',
