@@ -64,10 +64,10 @@ export function launch(plan: LaunchPlan, options: LaunchOptions): Promise<Outcom
   const started = Date.now();
   const grace = options.killGraceMs ?? 5000;
   const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', ...plan.fds.map(() => 'pipe' as const)];
-  // The jail gets a session of its own (SIGINT from the terminal reaches only us; we
-  // forward it). The none backend stays in the terminal's process group like any
-  // program would.
-  const detached = plan.backend !== 'none';
+  // The child gets a session of its own: a Ctrl-C on the terminal reaches only us, and
+  // we forward it exactly once. (The jail also starts a new session inside, so TIOCSTI
+  // cannot reach the terminal.)
+  const detached = true;
   const child = spawn(plan.argv[0]!, plan.argv.slice(1), {
     env: { ...plan.env },
     cwd: plan.cwd,
@@ -134,11 +134,7 @@ export function launch(plan: LaunchPlan, options: LaunchOptions): Promise<Outcom
 
   const onSignal = (signal: NodeJS.Signals) => {
     forwarded.push(signal);
-    if (!detached && (signal === 'SIGINT' || signal === 'SIGQUIT')) {
-      // The terminal delivered it to the program's process group too; do not double it.
-    } else {
-      deliver(signal);
-    }
+    deliver(signal);
     // A second interrupt means "now": do not wait for a program that ignores signals
     // (a program that is PID 1 of its namespace ignores those it has no handler for).
     const interrupts = forwarded.filter((s) => s === 'SIGINT' || s === 'SIGTERM').length;

@@ -1,0 +1,41 @@
+// safe-package doctor on this machine, and with bubblewrap missing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixtureUser, makeProject, runCli } from '../../support/cli.js';
+
+const user = fixtureUser();
+
+test('doctor: every required check passes here', async () => {
+  const cwd = makeProject(user);
+  const r = await runCli(['doctor'], { cwd, user });
+  assert.equal(r.status, 0, r.stdout);
+  assert.match(r.stdout, /^ok   bubblewrap: \d+\.\d+\.\d+/m);
+  assert.match(r.stdout, /^ok   user, PID and network namespaces/m);
+  assert.match(r.stdout, /^ok   overlayfs in a user namespace/m);
+  assert.match(r.stdout, /^ok   seccomp: filter for (x86_64|aarch64) loads/m);
+  assert.match(r.stdout, /The sandbox backend works on this host/);
+});
+
+test('doctor as root also checks the jail after dropping to nobody', async () => {
+  const cwd = makeProject();
+  const r = await runCli(['doctor'], { cwd });
+  assert.equal(r.status, 0, r.stdout);
+  assert.match(r.stdout, /^ok   sandbox as an unprivileged user/m);
+});
+
+test('doctor with bubblewrap missing: says so, gives the install command, fails', async () => {
+  const cwd = makeProject(user);
+  const r = await runCli(['doctor'], { cwd, user, env: { SAFE_PACKAGE_BWRAP: '/nonexistent/bwrap' } });
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /^FAIL bubblewrap: not installed/m);
+  assert.match(r.stdout, /fix: sudo apt-get install -y bubblewrap/);
+  assert.match(r.stdout, /cannot run here/);
+});
+
+test('a run with bubblewrap missing refuses (never runs unprotected)', async () => {
+  const cwd = makeProject(user);
+  const r = await runCli(['--', 'touch', 'ran'], { cwd, user, env: { SAFE_PACKAGE_BWRAP: '/nonexistent/bwrap' } });
+  assert.equal(r.status, 125);
+  assert.match(r.stderr, /sandbox is unavailable: bubblewrap \(bwrap\) is not installed/);
+  assert.match(r.stderr, /apt-get install -y bubblewrap/);
+});

@@ -1,0 +1,46 @@
+// Invoked as root (SPEC §3): privileges are dropped before the jail is built.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixtureUser, makeProject, runCli } from '../../support/cli.js';
+
+const user = fixtureUser();
+
+test('as root with --user U: the jail is really U on the host', async () => {
+  const cwd = makeProject(user);
+  const r = await runCli(['-u', user.name, '--network', 'none', '-q', '--', 'sh', '-c', 'id; grep -E "^(Uid|Gid|Groups):" /proc/self/status'], { cwd });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^uid=${user.uid}\\(${user.name}\\) gid=${user.gid}\\(${user.name}\\) groups=${user.gid}\\(${user.name}\\)$`, 'm'));
+  assert.match(r.stdout, /Groups:\s*$/m);
+});
+
+test('as root without --user: nobody, and a root-owned project stops before anything runs', async () => {
+  const cwd = makeProject(); // owned by root
+  const r = await runCli(['--network', 'none', '--', 'touch', 'ran'], { cwd });
+  assert.equal(r.status, 125);
+  assert.match(r.stderr, /the jail user nobody cannot write the project/);
+  assert.match(r.stderr, /fix: run as the project's owner/);
+});
+
+test('as root without --user in a project nobody may write: runs as nobody', async () => {
+  const cwd = makeProject();
+  const { chmodSync } = await import('node:fs');
+  chmodSync(cwd, 0o777);
+  const r = await runCli(['--network', 'none', '-q', '--', 'id', '-u'], { cwd });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '65534');
+});
+
+test('--user root is explicit and warned', async () => {
+  const cwd = makeProject();
+  const r = await runCli(['-u', 'root', '--network', 'none', '--', 'id', '-u'], { cwd });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '0');
+  assert.match(r.stderr, /runs as root inside the jail/);
+});
+
+test('an unknown user is refused with 125', async () => {
+  const cwd = makeProject();
+  const r = await runCli(['-u', 'no-such-user-xyz', '--', 'true'], { cwd });
+  assert.equal(r.status, 125);
+  assert.match(r.stderr, /unknown user "no-such-user-xyz"/);
+});
