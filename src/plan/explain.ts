@@ -6,7 +6,7 @@ import type { Policy } from '../policy/types.js';
 import type { LaunchPlan } from './types.js';
 
 /** Variables whose values are not secrets and help to understand the jail. */
-const SHOWN_VALUES = /^(PATH|HOME|USER|LOGNAME|TERM|LANG|NO_COLOR|FORCE_COLOR|COLORTERM|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|PIP_CERT|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|npm_config_(cache|proxy|https_proxy|update_notifier|fund|store_dir|package_import_method)|PIP_CACHE_DIR|PIP_DISABLE_PIP_VERSION_CHECK|PIP_NO_INPUT|YARN_[A-Z_]+|XDG_CACHE_HOME)$/;
+const SHOWN_VALUES = /^(PATH|HOME|USER|LOGNAME|TERM|LANG|NO_COLOR|FORCE_COLOR|COLORTERM|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|PIP_CERT|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|npm_config_(cache|proxy|https_proxy|update_notifier|fund|store_dir|package_import_method|nodedir|registry)|PIP_CACHE_DIR|PIP_DISABLE_PIP_VERSION_CHECK|PIP_NO_INPUT|YARN_[A-Z_]+|XDG_CACHE_HOME)$/;
 
 export function environmentView(p: Policy): { name: string; value?: string }[] {
   return Object.keys(p.env.vars)

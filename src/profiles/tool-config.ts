@@ -81,6 +81,17 @@ export function readToolConfig(input: ToolConfigInput): ToolConfig {
   return EMPTY;
 }
 
+/** Node's installation prefix: /usr for /usr/bin/node, ~/.nvm/versions/node/vX for nvm. */
+function nodePrefix(nodePath: string): string {
+  let node = nodePath;
+  try {
+    node = realpathSync(node);
+  } catch {
+    /* keep the given path */
+  }
+  return dirname(dirname(node));
+}
+
 function readNpmConfig(input: ToolConfigInput): ToolConfig {
   const files: JailFile[] = [];
   const removed: string[] = [];
@@ -88,15 +99,7 @@ function readNpmConfig(input: ToolConfigInput): ToolConfig {
   const registries: string[] = [];
 
   let globalPath = envGet(input.hostEnv, 'npm_config_globalconfig');
-  if (!globalPath && input.nodePath) {
-    let node = input.nodePath;
-    try {
-      node = realpathSync(node);
-    } catch {
-      /* keep the given path */
-    }
-    globalPath = join(dirname(dirname(node)), 'etc', 'npmrc');
-  }
+  if (!globalPath && input.nodePath) globalPath = join(nodePrefix(input.nodePath), 'etc', 'npmrc');
   const userPath = envGet(input.hostEnv, 'npm_config_userconfig') ?? join(input.home, '.npmrc');
 
   const consider = (hostPath: string, jailPath: string) => {
@@ -117,6 +120,13 @@ function readNpmConfig(input: ToolConfigInput): ToolConfig {
 
   const envRegistry = envGet(input.hostEnv, 'npm_config_registry');
   const env: Record<string, string> = {};
+  // Native builds work offline (SPEC §8): with Node's headers installed next to node,
+  // point node-gyp at them instead of letting it download them from nodejs.org.
+  const configured = [globalPath, userPath].some((f) => f && /^\s*nodedir\s*=/m.test(readText(f) ?? ''));
+  if (!configured && !envGet(input.hostEnv, 'npm_config_nodedir') && input.nodePath) {
+    const prefix = nodePrefix(input.nodePath);
+    if (existsSync(join(prefix, 'include', 'node', 'node.h'))) env.npm_config_nodedir = prefix;
+  }
   if (envRegistry) {
     registries.push(stripUrlCredentials(envRegistry));
     env.npm_config_registry = stripUrlCredentials(envRegistry);
