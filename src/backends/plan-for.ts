@@ -13,6 +13,7 @@ import { readHostLayout } from '../host/layout.js';
 import { requireTool } from '../host/system-tools.js';
 import { buildJailFilter, describeJailFilter, hostSeccompArch } from '../seccomp/index.js';
 import { checkProjectWritable, prepareCacheDirs, projectNpmrcOverride } from './preflight.js';
+import { ensureEmptyFile } from './stage-dirs.js';
 
 export interface Planned {
   readonly plan: LaunchPlan;
@@ -20,7 +21,19 @@ export interface Planned {
   readonly seccomp?: string[];
 }
 
-export function makePlan(p: Policy): Planned {
+/** What the run creates on the host before planning (paths only). */
+export interface RunPaths {
+  /** The staging directory of this run, when project writes are staged. */
+  readonly stageDir?: string;
+  readonly emptyFile: string;
+}
+
+/** Paths for --explain, which creates nothing. */
+export function describedPaths(p: Policy): RunPaths {
+  return { emptyFile: join(p.cacheDir, 'empty') };
+}
+
+export function makePlan(p: Policy, paths: RunPaths): Planned {
   switch (p.backend) {
     case 'none':
       return { plan: planNone(p) };
@@ -42,8 +55,15 @@ export function makePlan(p: Policy): Planned {
       const plan = planSandbox({
         policy: p,
         layout,
-        tools: { bwrap: requireTool('bwrap'), prlimit: requireTool('prlimit'), setpriv: requireTool('setpriv') },
+        tools: {
+          bwrap: requireTool('bwrap'),
+          prlimit: requireTool('prlimit'),
+          setpriv: requireTool('setpriv'),
+          ...(paths.stageDir ? { mount: requireTool('mount'), sh: '/bin/sh' } : {}),
+        },
         seccomp: buildJailFilter(arch),
+        emptyFile: paths.emptyFile,
+        ...(paths.stageDir ? { stage: { dir: paths.stageDir } } : {}),
         ...(npmrc !== undefined ? { projectNpmrc: npmrc } : {}),
       });
       return { plan, seccomp: describeJailFilter(arch) };
@@ -52,9 +72,9 @@ export function makePlan(p: Policy): Planned {
 }
 
 /** Host preparation right before launching: fails closed with a reason and a fix. */
-export function prepare(p: Policy): void {
-  if (p.backend === 'sandbox') {
-    checkProjectWritable(p);
-    prepareCacheDirs(p);
-  }
+export function prepare(p: Policy): RunPaths {
+  if (p.backend !== 'sandbox') return { emptyFile: '/dev/null' };
+  checkProjectWritable(p);
+  prepareCacheDirs(p);
+  return { emptyFile: ensureEmptyFile(p) };
 }

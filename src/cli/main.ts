@@ -69,16 +69,17 @@ export async function main(argv: readonly string[], invokedAs: string, io: Io = 
     }
     // 3. Policy.
     const policy = resolvePolicy(cli, config, facts);
-    // 4. Plan.
-    const { makePlan } = await import('../backends/plan-for.js');
-    const planned = makePlan(policy);
+    const { makePlan, describedPaths, prepare } = await import('../backends/plan-for.js');
     if (cli.explain) {
+      // 4. Plan, printed instead of run.
+      const planned = makePlan(policy, describedPaths(policy));
       const { explainJson, explainText } = await import('../plan/explain.js');
       io.stdout.write(cli.json ? JSON.stringify(explainJson(policy, planned.plan, planned), null, 2) + '\n' : explainText(policy, planned.plan, planned));
       return 0;
     }
     for (const w of policy.warnings) io.stderr.write(`${name}: warning: ${neutralise(w)}\n`);
-    // 5. Run, 6. review, 7. report.
+    // 4. Prepare the host and plan; 5. run, 6. review, 7. report.
+    const planned = makePlan(policy, prepare(policy));
     return await runAndReport(policy, planned.plan, io, name);
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -98,9 +99,7 @@ export async function main(argv: readonly string[], invokedAs: string, io: Io = 
 }
 
 async function runAndReport(policy: Policy, plan: LaunchPlan, io: Io, name: string): Promise<number> {
-  const { prepare } = await import('../backends/plan-for.js');
   const { launch } = await import('../backends/launch.js');
-  prepare(policy);
   const startedAt = new Date();
   const outcome = await launch(plan, { timeoutSeconds: policy.limits.timeout });
 

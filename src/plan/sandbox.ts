@@ -14,7 +14,32 @@ export interface SandboxTools {
   readonly bwrap: string;
   readonly prlimit: string;
   readonly setpriv: string;
+  /** mount(8) and a POSIX sh, needed only to mount the staging overlay. */
+  readonly mount?: string;
+  readonly sh?: string;
 }
+
+/**
+ * The staging directory of one run (SPEC §5): `lower` (the project is bound here),
+ * `upper` (every write lands here), `work` (overlayfs' scratch) and `merged` (the view
+ * the jail gets at the project's path).
+ */
+export interface StageDirs {
+  readonly dir: string;
+}
+
+/** Mount options: constant, with paths relative to the staging directory, so no project
+ * path (which may contain ',' or ':') is ever parsed by overlayfs' option parser.
+ * redirect_dir=nofollow and metacopy=off: a renamed directory or a chmod must produce a full copy in
+ * upper, never a pointer into the lower layer that review would have to follow. */
+export const OVERLAY_OPTIONS = 'lowerdir=lower,upperdir=upper,workdir=work,userxattr,redirect_dir=nofollow,metacopy=off,index=off';
+
+/**
+ * bubblewrap 0.8 has no --overlay. An outer bubblewrap gives a user namespace in which
+ * we may mount, a fixed script mounts the overlay and execs the real jail builder. The
+ * script is a constant: every value reaches it as a positional parameter, never as text.
+ */
+export const MOUNT_SCRIPT = '"$1" -t overlay overlay -o "$2" merged || exit 125; shift 2; exec "$@"';
 
 export interface SandboxInput {
   readonly policy: Policy;
@@ -23,6 +48,10 @@ export interface SandboxInput {
   readonly seccomp: Buffer;
   /** A sanitized copy of the project's .npmrc, when the original holds credentials. */
   readonly projectNpmrc?: string;
+  /** When given, project writes are staged in an overlay and reviewed afterwards. */
+  readonly stage?: StageDirs;
+  /** An empty read-only regular file, bound over hidden project files. */
+  readonly emptyFile: string;
 }
 
 export function syntheticPasswd(p: Policy): string {
@@ -130,12 +159,18 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
     ['/usr', ...Object.keys(layout.topLevel), ...layout.etc].some((b) => path === b || path.startsWith(b + '/'));
   for (const path of outermost(p.readOnlyPaths.filter((r) => !covered(r)))) roBind(path);
 
-  // The project, writable (the staging layer replaces this with review, SPEC §5).
-  args.push('--bind', p.project.dir, p.project.dir);
-  mounts.push({ where: p.project.dir, what: 'bind', from: 'the project (writable)' });
+  // The project: through the staging overlay (writes are reviewed after the jail is
+  // gone, SPEC §5), or directly when staging is off.
+  if (input.stage) {
+    args.push('--bind', join(input.stage.dir, 'merged'), p.project.dir);
+    mounts.push({ where: p.project.dir, what: 'bind', from: `the project, writes staged in ${join(input.stage.dir, 'upper')} for review` });
+  } else {
+    args.push('--bind', p.project.dir, p.project.dir);
+    mounts.push({ where: p.project.dir, what: 'bind', from: 'the project (writable)' });
+  }
   for (const h of layout.hidden) {
     if (h.dir) args.push('--tmpfs', h.path, '--remount-ro', h.path);
-    else args.push('--ro-bind', '/dev/null', h.path);
+    else args.push('--ro-bind', input.emptyFile, h.path);
   }
   if (layout.hidden.length > 0) {
     mounts.push({ where: layout.hidden.map((h) => h.path.slice(p.project.dir.length + 1)).join(', '), what: 'hidden', from: 'hide patterns: shown empty and read-only' });
@@ -167,7 +202,8 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
   ];
   // The command itself must follow on the real command line: bubblewrap only takes
   // options from an --args descriptor.
-  const launcher = [tools.prlimit, ...limits, '--', tools.bwrap, '--args', '3', '--', p.command.path, ...p.command.args];
+  const jail = [tools.bwrap, '--args', '3', '--', p.command.path, ...p.command.args];
+  const launcher = [tools.prlimit, ...limits, '--', ...(input.stage ? stagePrefix(input.stage, p.project.dir, tools) : []), ...jail];
   const argv = p.dropPrivileges
     ? [tools.setpriv, `--reuid=${p.user.uid}`, `--regid=${p.user.gid}`, '--clear-groups', '--no-new-privs', '--', ...launcher]
     : launcher;
@@ -194,4 +230,20 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
     lifetime: 'pid-namespace',
     mainProcess: 'grandchild-of-status-pid',
   };
+}
+
+/** Outer bubblewrap + mount script that put the overlay in place before the jail is built. */
+function stagePrefix(stage: StageDirs, projectDir: string, tools: SandboxTools): string[] {
+  if (!tools.mount || !tools.sh) throw new Error('staging needs mount(8) and /bin/sh');
+  return [
+    tools.bwrap,
+    // root of a user namespace of our own: allowed to mount there, nowhere else
+    '--unshare-user', '--uid', '0', '--gid', '0', '--cap-add', 'ALL',
+    '--die-with-parent',
+    '--dev-bind', '/', '/',
+    '--bind', projectDir, join(stage.dir, 'lower'),
+    '--chdir', stage.dir,
+    '--',
+    tools.sh, '-c', MOUNT_SCRIPT, 'sh', tools.mount, OVERLAY_OPTIONS,
+  ];
 }

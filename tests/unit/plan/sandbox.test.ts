@@ -47,7 +47,7 @@ function argPairs(args: readonly string[], flag: string): string[][] {
 }
 
 test('the jail is built from nothing: namespaces, no host network, nothing of $HOME', () => {
-  const plan = planSandbox({ policy: policy(), layout, tools, seccomp: Buffer.alloc(8) });
+  const plan = planSandbox({ policy: policy(), layout, tools, seccomp: Buffer.alloc(8), emptyFile: '/c/empty' });
   const a = plan.jailArgs!;
   for (const flag of ['--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net', '--new-session', '--die-with-parent', '--disable-userns']) {
     assert.ok(a.includes(flag), flag);
@@ -61,12 +61,12 @@ test('the jail is built from nothing: namespaces, no host network, nothing of $H
   assert.equal(binds.filter((b) => b.startsWith('/home/dev/.nvm')).length, 1);
   // No /run, /sys, /var/run, host /tmp.
   for (const p of ['/run', '/sys', '/var/run']) assert.ok(!binds.includes(p));
-  assert.deepEqual(argPairs(a, '--ro-bind').find(([, to]) => to === '/home/dev/proj/.env'), ['/dev/null', '/home/dev/proj/.env']);
+  assert.deepEqual(argPairs(a, '--ro-bind').find(([, to]) => to === '/home/dev/proj/.env'), ['/c/empty', '/home/dev/proj/.env']);
   assert.deepEqual(plan.argv.slice(-5), ['--args', '3', '--', '/usr/bin/npm', 'install']);
 });
 
 test('descriptors line up with the arguments that name them', () => {
-  const plan = planSandbox({ policy: policy(), layout, tools, seccomp: Buffer.from('SECCOMP!') });
+  const plan = planSandbox({ policy: policy(), layout, tools, seccomp: Buffer.from('SECCOMP!'), emptyFile: '/c/empty' });
   const a = plan.jailArgs!;
   const seccompFd = Number(a[a.indexOf('--seccomp') + 1]);
   const spec = plan.fds[seccompFd - 3]!;
@@ -83,14 +83,14 @@ test('descriptors line up with the arguments that name them', () => {
 });
 
 test('rlimits and, as root, the privilege drop come first', () => {
-  const plan = planSandbox({ policy: policy({ dropPrivileges: true, user: { name: 'nobody', uid: 65534, gid: 65534, groupName: 'nogroup', home: '/nonexistent' } }), layout, tools, seccomp: Buffer.alloc(8) });
+  const plan = planSandbox({ policy: policy({ dropPrivileges: true, user: { name: 'nobody', uid: 65534, gid: 65534, groupName: 'nogroup', home: '/nonexistent' } }), layout, tools, seccomp: Buffer.alloc(8), emptyFile: '/c/empty' });
   assert.deepEqual(plan.argv.slice(0, 6), ['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--no-new-privs', '--']);
   assert.ok(plan.argv.includes('--nproc=100'));
   assert.ok(plan.argv.includes('--core=0'));
 });
 
 test('--network host keeps the host network and its resolver files', () => {
-  const plan = planSandbox({ policy: policy({ network: { mode: 'host', allow: [], registries: [] } }), layout, tools, seccomp: Buffer.alloc(8) });
+  const plan = planSandbox({ policy: policy({ network: { mode: 'host', allow: [], registries: [] } }), layout, tools, seccomp: Buffer.alloc(8), emptyFile: '/c/empty' });
   assert.ok(!plan.jailArgs!.includes('--unshare-net'));
 });
 
@@ -101,7 +101,7 @@ test('the synthetic passwd holds only root, the jail user and nobody', () => {
 
 test('--explain never shows a kept variable\'s value', () => {
   const p = policy();
-  const text = explainText(p, planSandbox({ policy: p, layout, tools, seccomp: Buffer.alloc(8) }));
+  const text = explainText(p, planSandbox({ policy: p, layout, tools, seccomp: Buffer.alloc(8), emptyFile: '/c/empty' }));
   assert.ok(text.includes('NPM_KEPT (kept; value not shown)'));
   assert.ok(!text.includes('=tok'));
   assert.ok(text.includes('registry.npmjs.org:443'));

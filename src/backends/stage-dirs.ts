@@ -1,0 +1,60 @@
+// The per-run staging directory (SPEC §5): created before the jail, owned by the jail
+// user (overlayfs writes into it with their identity), removed after review.
+//
+// Non-root: under safe-package's cache in the user's home, private (0700).
+// Root running the jail as another user: root's home is not reachable by that user, so
+// runs live in /var/tmp/safe-package (root-owned, 0711: enterable but not listable), each
+// with an unguessable name, owned by the jail user, 0700. After the jail is gone,
+// review takes the directory away from that user before reading it (stage/secure).
+
+import { chownSync, lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PolicyError } from '../policy/resolve.js';
+import type { Policy } from '../policy/types.js';
+
+export const SHARED_STAGE_ROOT = '/var/tmp/safe-package';
+
+export function stageRootFor(p: Policy): string {
+  return p.dropPrivileges ? SHARED_STAGE_ROOT : join(p.cacheDir, 'stage');
+}
+
+function ensureRootOwnedDir(dir: string, mode: number): void {
+  mkdirSync(dir, { recursive: true, mode });
+  const st = lstatSync(dir);
+  // A pre-created symlink or someone else's directory here would let them redirect or
+  // watch our staging: refuse.
+  if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) {
+    throw new PolicyError(`${dir} must be a directory owned by root and not writable by others`, undefined, `sudo rm -rf ${dir} (safe-package recreates it)`);
+  }
+}
+
+export function createStage(p: Policy): string {
+  const root = stageRootFor(p);
+  if (p.dropPrivileges) ensureRootOwnedDir(root, 0o711);
+  else mkdirSync(root, { recursive: true, mode: 0o700 });
+  const dir = mkdtempSync(join(root, 'run-'));
+  for (const sub of ['lower', 'upper', 'work', 'merged']) mkdirSync(join(dir, sub), { mode: 0o700 });
+  if (p.dropPrivileges) {
+    for (const sub of ['', 'lower', 'upper', 'work', 'merged']) chownSync(join(dir, sub), p.user.uid, p.user.gid);
+  }
+  return dir;
+}
+
+export function removeStage(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** An empty, read-only regular file bound over hidden project files. */
+export function ensureEmptyFile(p: Policy): string {
+  const path = join(p.cacheDir, 'empty');
+  try {
+    const st = lstatSync(path);
+    if (st.isFile() && st.size === 0) return path;
+    rmSync(path, { force: true, recursive: true });
+  } catch {
+    /* create it */
+  }
+  mkdirSync(p.cacheDir, { recursive: true, mode: 0o700 });
+  writeFileSync(path, '', { mode: 0o444 });
+  return path;
+}
