@@ -30,7 +30,12 @@ export function verdaccioConfig(options: VerdaccioConfigOptions): Record<string,
 
   return {
     storage: options.storageDir,
-    auth: { htpasswd: { file: options.htpasswdFile, max_users: 100 } },
+    // bcrypt at its minimum cost: the password is random and thrown away with the
+    // registry, and verdaccio's default (10 rounds of pure-JS bcrypt) costs ~0.1 s.
+    auth: { htpasswd: { file: options.htpasswdFile, max_users: 100, rounds: 4 } },
+    // JWT tokens are checked with an HMAC; verdaccio's legacy tokens re-run the password
+    // check (bcrypt) on every authenticated request, ~0.1 s each.
+    security: { api: { jwt: { sign: { expiresIn: '7d' } } } },
     uplinks:
       options.uplink === undefined
         ? {}
