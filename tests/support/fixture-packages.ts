@@ -136,7 +136,7 @@ export async function packFixture(spec: FixturePackage, outDir: string): Promise
     await writeFixturePackage(dir, spec);
     await mkdir(outDir, { recursive: true });
     const result = await runNpm(
-      ['pack', '--ignore-scripts', '--json', '--pack-destination', resolve(outDir)],
+      ['pack', '--ignore-scripts', '--json', '--pack-destination', resolve(outDir), '--cache', join(work, 'cache')],
       { cwd: dir, userconfig: devNull },
     );
     assertNpmSucceeded(result, `npm pack of fixture ${spec.name}`);
@@ -169,6 +169,9 @@ export interface NpmRunOptions {
   /** Extra environment, on top of npmEnv(). */
   readonly env?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
+  /** Run npm as this user and group (the tests run as root; fixture users are uid 1001+). */
+  readonly uid?: number;
+  readonly gid?: number;
 }
 
 /**
@@ -199,6 +202,8 @@ export function runNpm(args: readonly string[], options: NpmRunOptions): Promise
       env: { ...npmEnv(), ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: options.timeoutMs ?? 120_000,
+      ...(options.uid === undefined ? {} : { uid: options.uid }),
+      ...(options.gid === undefined ? {} : { gid: options.gid }),
     });
     let stdout = '';
     let stderr = '';

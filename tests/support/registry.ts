@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +55,11 @@ export interface NpmrcOptions {
   readonly cache?: string;
 }
 
+export interface NpmrcFileOptions extends NpmrcOptions {
+  /** Owner of the file, for npm run as a fixture user (the file stays mode 600). */
+  readonly owner?: { readonly uid: number; readonly gid: number };
+}
+
 export interface TestRegistry {
   /** `http://127.0.0.1:PORT/` — what `--registry` takes. */
   readonly url: string;
@@ -79,7 +84,7 @@ export interface TestRegistry {
    * Writes npmrc() to path (default: a new file in `dir`) with mode 600 and returns the
    * path. Pass a path in a world-readable directory for a fixture user; `dir` is root's.
    */
-  writeNpmrc(path?: string, options?: NpmrcOptions): Promise<string>;
+  writeNpmrc(path?: string, options?: NpmrcFileOptions): Promise<string>;
   /** `npm publish` of a package directory or tarball, as the test user, scripts ignored. */
   publish(dirOrTarball: string): Promise<void>;
   /** Writes the fixture to a temporary directory and publishes it. About 1 s. */
@@ -202,11 +207,16 @@ async function createUser(url: string, username: string): Promise<string> {
   return body.token;
 }
 
-async function writePrivateFile(path: string, text: string): Promise<void> {
+async function writePrivateFile(
+  path: string,
+  text: string,
+  owner?: { readonly uid: number; readonly gid: number },
+): Promise<void> {
   // Mode at creation and chmod for a file that already existed: the token must never
   // sit in a file other users can read, not even for a moment before a chmod.
   await writeFile(path, '', { mode: 0o600 });
   await chmod(path, 0o600);
+  if (owner !== undefined) await chown(path, owner.uid, owner.gid);
   await writeFile(path, text);
 }
 
@@ -256,7 +266,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     stopped = true;
     child.ref();
     signalGroup(pid, 'SIGTERM');
-    const gone = await Promise.race([exited.then(() => true), sleep(3000).then(() => false)]);
+    const gone = await Promise.race([exited.then(() => true), sleep(3000, false, { ref: false })]);
     // Anything still in the group (a hung server, a child it started) gets SIGKILL.
     signalGroup(pid, 'SIGKILL');
     if (!gone) await exited;
@@ -283,7 +293,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     const detail = await tail(logFile);
     await stop().catch(() => undefined);
     throw new Error(
-      `test registry did not start: ${(err as Error).message}\n--- ${logFile} ---\n${detail}`,
+      `test registry did not start: ${(err as Error).message}\n--- its log ---\n${detail}`,
     );
   }
   // A registry a test forgot to stop must not keep the test process alive; the
@@ -304,9 +314,9 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     return `${lines.join('\n')}\n`;
   };
 
-  const writeNpmrc = async (path?: string, o?: NpmrcOptions): Promise<string> => {
+  const writeNpmrc = async (path?: string, o?: NpmrcFileOptions): Promise<string> => {
     const target = path ?? join(dir, `npmrc-${++files}`);
-    await writePrivateFile(target, npmrc(o));
+    await writePrivateFile(target, npmrc(o), o?.owner);
     return target;
   };
 

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -194,6 +194,28 @@ describe('a test registry with auth', () => {
     const result = await runNpm(['install', secretPackage.name], { cwd: project, userconfig: npmrc });
     assert.equal(result.code, 0, explain(result));
     assert.ok(existsSync(join(project, 'node_modules', secretPackage.name, 'index.js')));
+  });
+
+  test('a fixture user installs with a private user config it owns', async () => {
+    const user = { uid: 1001, gid: 1001 }; // sp-test, created by .ci/run
+    const project = await newProject();
+    cleanup.push(project);
+    await chown(project, user.uid, user.gid);
+    await chown(join(project, 'package.json'), user.uid, user.gid);
+    const npmrc = await registry.writeNpmrc(join(project, '.npmrc-sp-test'), {
+      cache: join(project, '.cache'),
+      owner: user,
+    });
+    const info = await stat(npmrc);
+    assert.deepEqual([info.uid, info.mode & 0o777], [user.uid, 0o600]);
+    const result = await runNpm(['install', secretPackage.name], {
+      cwd: project,
+      userconfig: npmrc,
+      env: { HOME: project },
+      ...user,
+    });
+    assert.equal(result.code, 0, explain(result));
+    assert.equal((await stat(join(project, 'node_modules', secretPackage.name, 'index.js'))).uid, user.uid);
   });
 });
 

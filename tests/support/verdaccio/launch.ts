@@ -28,7 +28,14 @@ async function main(): Promise<void> {
   process.on('disconnect', () => process.exit(0));
 
   const require = createRequire(import.meta.url);
-  const verdaccio = require('verdaccio') as VerdaccioModule;
+  let verdaccio: VerdaccioModule;
+  try {
+    verdaccio = require('verdaccio') as VerdaccioModule;
+  } catch (err) {
+    throw new Error('cannot load verdaccio, a devDependency: run `npm ci` in the project', {
+      cause: err,
+    });
+  }
   const server = await verdaccio.runServer(configPath);
   server.on('error', (err) => {
     console.error(`test registry: server error: ${err.stack ?? String(err)}`);
