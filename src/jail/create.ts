@@ -344,6 +344,7 @@ function tryMirror(w: JailWriter, p: string): void {
 function locate(exe: string, searchPath: string): string {
   if (exe.includes('/')) {
     const p = resolve(exe);
+    if (/^\/(proc|sys|dev)(\/|$)/.test(p)) throw new JailError(`${exe}: refusing to copy from ${p.split('/')[1]}; give the program's real path`);
     if (!existsLink(p)) throw new JailError(`${exe}: no such file`);
     return p;
   }

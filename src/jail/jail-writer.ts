@@ -167,6 +167,11 @@ export class JailWriter {
         continue;
       }
       const next = childPath(cur, c);
+      // Kernel file systems are not copied: the jail's /proc and /dev are its own, and a
+      // copy of /proc/self/... would put host process details into it.
+      if (next === '/proc' || next === '/sys' || next === '/dev') {
+        throw new JailError(`${hostPath}: refusing to copy from ${next}; give the program's real path`);
+      }
       let st: Stats;
       try {
         st = lstatSync(next);
