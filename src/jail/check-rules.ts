@@ -13,8 +13,12 @@
 // - Inside, nothing may be owned by anyone but root (an owner can chmod) or writable by
 //   group/others, except /tmp's contents and sticky directories. Otherwise the user could
 //   replace /usr/bin/node or libc for the next run — as themselves or as another user.
-// - No setuid/setgid file: that is the classic way back to root from a chroot, and root
-//   leaves a chroot at will (a second chroot, mknod on a disk, mount).
+// - No setuid/setgid file, and no file capabilities (security.capability, the modern form
+//   of setuid): the classic way back to root from a chroot, and root leaves a chroot at will
+//   (a second chroot, mknod on a disk, mount). The chroot backend's no_new_privs also
+//   disarms both; this is the second lock.
+// - Write permission granted by a POSIX ACL shows in the group bits (they hold the ACL
+//   mask), so the mode checks below see it.
 // - Device nodes only of the harmless kind (null, zero, full, random, urandom, tty): /dev/mem,
 //   a disk or /dev/kmsg inside would give the host away. FIFOs and Unix sockets outside /tmp
 //   are a channel to whatever host process holds the other end.
@@ -199,6 +203,15 @@ export function judgeJail(scan: JailScan, target: JailTarget): JailProblem[] {
     out.push({ path, rule: 'mount', problem: 'has a file system mounted on it: the jail would see host files or processes through it', fix: `umount ${shellQuote(path)}` });
   }
   for (const e of scan.entries) out.push(...judgeEntry(e, target, scan.root));
+  for (const rel of scan.capabilities ?? []) {
+    const path = scan.root + rel;
+    out.push({
+      path,
+      rule: 'file-capabilities',
+      problem: 'has file capabilities (security.capability): running it grants privileges, as setuid does',
+      fix: `setfattr -x security.capability ${shellQuote(path)}`,
+    });
+  }
   return out;
 }
 

@@ -2,7 +2,8 @@
 // symlink inside it), then asks the pure rules in check-rules.ts. The chroot backend calls
 // checkJail before every run.
 
-import { lstatSync, readdirSync, readFileSync, realpathSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, type Stats } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { posix, resolve } from 'node:path';
 import { judgeJail } from './check-rules.js';
 import type { AncestorEntry, EntryType, JailEntry, JailProblem, JailScan, JailTarget, StatLite } from './types.js';
@@ -124,7 +125,39 @@ export function scanJail(dir: string): JailScan {
   }
   entries.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   mounts.sort();
-  return { dir: abs, root, ancestorChains: chains, entries, mounts };
+  const executables = entries.filter((e) => e.type === 'file' && (e.mode & 0o111) !== 0).map((e) => e.rel);
+  const capabilities = filesWithCapabilities(root, executables);
+  return { dir: abs, root, ancestorChains: chains, entries, mounts, ...(capabilities !== undefined ? { capabilities } : {}) };
+}
+
+/** getfattr's "# file: " lines, with its octal escapes undone. Pure. */
+export function parseGetfattrFiles(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('# file: '))
+    .map((l) => Buffer.from(l.slice(8).replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))), 'latin1').toString('utf8'));
+}
+
+/**
+ * Which of these jail files carry security.capability. Node has no xattr API, so getfattr
+ * (Debian package attr) is spawned with an argument array, in batches, never following
+ * symlinks. Returns undefined when getfattr is not installed.
+ */
+function filesWithCapabilities(root: string, rels: readonly string[]): string[] | undefined {
+  const getfattr = ['/usr/bin/getfattr', '/bin/getfattr'].find((p) => existsSync(p));
+  if (getfattr === undefined) return undefined;
+  const out: string[] = [];
+  for (let i = 0; i < rels.length; i += 500) {
+    const batch = rels.slice(i, i + 500).map((r) => root + r);
+    const r = spawnSync(getfattr, ['--no-dereference', '--absolute-names', '--match=^security\\.capability$', '--dump', '--', ...batch], {
+      encoding: 'latin1',
+      env: {},
+      maxBuffer: 16 << 20,
+    });
+    if (r.error) return undefined;
+    for (const p of parseGetfattrFiles(r.stdout)) if (p.startsWith(`${root}/`)) out.push(p.slice(root.length));
+  }
+  return out.sort();
 }
 
 /**

@@ -8,6 +8,7 @@ export type JailRule =
   | 'owner' // something inside is not owned by root
   | 'writable' // something inside is writable by group/others
   | 'setuid' // a setuid or setgid file
+  | 'file-capabilities' // a file with security.capability (setuid's modern form)
   | 'device' // a device node other than null, zero, full, random, urandom, tty
   | 'special-file' // a FIFO or Unix socket outside /tmp
   | 'mount' // a file system is mounted inside the jail
@@ -64,6 +65,9 @@ export interface JailScan {
   readonly entries: readonly JailEntry[];
   /** Mount points strictly inside the jail (jail-relative, e.g. "/proc"). */
   readonly mounts: readonly string[];
+  /** Executable files carrying file capabilities (jail-relative); undefined when they could
+   *  not be read (getfattr, Debian package attr, missing). */
+  readonly capabilities?: readonly string[];
 }
 
 export interface JailCreateOptions {

@@ -16,6 +16,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  realpathSync,
   renameSync,
   rmSync,
   symlinkSync,
@@ -23,16 +24,20 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { checkJail, createJail, JAIL_PATH, type JailCreateResult, type JailProblem } from '../../../src/jail/index.js';
 import { readElf } from '../../../src/jail/host-files.js';
+import { npmGlobalConfigFor } from '../../../src/jail/exe-roles.js';
 import { runJailCommand } from '../../../src/commands/jail.js';
 
 const isRoot = process.geteuid?.() === 0;
 const CHROOT = ['/usr/sbin/chroot', '/usr/bin/chroot'].find((p) => existsSync(p)) ?? '/usr/sbin/chroot';
 const NOBODY = { uid: 65534, gid: 65534 };
-const EXES = ['/usr/bin/node', '/usr/bin/npm', '/usr/bin/python3', '/usr/bin/pip3', '/usr/bin/id'];
+// node and npm as installed beside the node running the tests (/usr/bin here and in CI).
+const NODE = process.execPath;
+const NPM = existsSync(join(dirname(NODE), 'npm')) ? join(dirname(NODE), 'npm') : '/usr/bin/npm';
+const EXES = [NODE, NPM, '/usr/bin/python3', '/usr/bin/pip3', '/usr/bin/id'];
 
 let base = '';
 let jail = '';
@@ -80,13 +85,13 @@ describe('jail create and check, for real', { skip: isRoot ? false : 'needs root
   });
 
   test('node runs in the jail as nobody', () => {
-    const r = inJail(['/usr/bin/node', '-e', 'console.log(1+1)']);
+    const r = inJail([NODE, '-e', 'console.log(1+1)']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), '2');
   });
 
   test('npm runs in the jail and is the host npm', () => {
-    const r = inJail(['/usr/bin/npm', '--version']);
+    const r = inJail([NPM, '--version']);
     assert.equal(r.status, 0, r.stderr);
     const npmDir = built.executables[1]!.trees.find((d) => d.endsWith('/node_modules/npm'))!;
     const version = (JSON.parse(readFileSync(join(npmDir, 'package.json'), 'utf8')) as { version: string }).version;
@@ -94,9 +99,9 @@ describe('jail create and check, for real', { skip: isRoot ? false : 'needs root
   });
 
   test("npm in the jail reads the global config's cafile (the jail's copy, credentials removed)", () => {
-    const r = inJail(['/usr/bin/npm', 'config', 'get', 'cafile']);
+    const r = inJail([NPM, 'config', 'get', 'cafile']);
     assert.equal(r.status, 0, r.stderr);
-    const hostNpmrc = '/usr/etc/npmrc';
+    const hostNpmrc = npmGlobalConfigFor(realpathSync(NODE));
     if (existsSync(hostNpmrc) && /^cafile=/m.test(readFileSync(hostNpmrc, 'utf8'))) {
       const cafile = r.stdout.trim();
       assert.match(cafile, /^\//);
@@ -212,6 +217,19 @@ describe('jail create and check, for real', { skip: isRoot ? false : 'needs root
     chmodSync(f, 0o4755);
     try {
       assert.ok(has(await checkJail(jail, NOBODY), 'setuid', f));
+    } finally {
+      unlinkSync(f);
+    }
+  });
+
+  test('a file with capabilities fails the check', async () => {
+    const f = join(jail, 'usr/bin/sp-cap');
+    copyFileSync('/usr/bin/id', f);
+    // cap_net_raw=ep in the v2 on-disk format, written with setfattr (package attr, installed by .ci/run).
+    const r = spawnSync('setfattr', ['-n', 'security.capability', '-v', '0x0100000200200000000000000000000000000000', f], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    try {
+      assert.ok(has(await checkJail(jail, NOBODY), 'file-capabilities', f));
     } finally {
       unlinkSync(f);
     }

@@ -127,3 +127,10 @@ test('paths with control characters are quoted in fixes, not printed raw', () =>
   assert.ok(!ps[0]!.fix.includes('\x1b'), ps[0]!.fix);
   assert.match(ps[0]!.fix, /\$'\/srv\/jail\/usr\/\\x1b\[31mevil'/);
 });
+
+test('files with capabilities are problems, like setuid files', () => {
+  const ps = judgeJail(scan(goodEntries(), { capabilities: ['/usr/bin/ping'] }), nobody);
+  assert.deepEqual(rules(ps), ['file-capabilities']);
+  assert.equal(ps[0]!.path, '/srv/jail/usr/bin/ping');
+  assert.match(ps[0]!.fix, /setfattr -x security.capability \/srv\/jail\/usr\/bin\/ping/);
+});

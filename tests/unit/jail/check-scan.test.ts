@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstatSync } from 'node:fs';
-import { decodeRdev, parseMountinfo } from '../../../src/jail/check.js';
+import { decodeRdev, parseGetfattrFiles, parseMountinfo } from '../../../src/jail/check.js';
 
 test('mount points are read from mountinfo with octal escapes undone', () => {
   const text = [
@@ -22,4 +22,9 @@ test('device numbers decode as glibc major()/minor() do', () => {
   assert.deepEqual(decodeRdev(Number(dev)), { rdevMajor: major, rdevMinor: minor });
   const st = lstatSync('/dev/null');
   assert.deepEqual(decodeRdev(st.rdev), { rdevMajor: 1, rdevMinor: 3 });
+});
+
+test("getfattr's file lines are read with octal escapes undone", () => {
+  const text = ['# file: /j/usr/bin/ping', 'security.capability=0sAQAAAgAgAAAAAAAAAAAAAAAAAAA=', '', '# file: /j/odd\\012name\\303\\251', 'security.capability=0s', ''].join('\n');
+  assert.deepEqual(parseGetfattrFiles(text), ['/j/usr/bin/ping', '/j/odd\nnameé']);
 });
