@@ -281,6 +281,18 @@ class JailBuilder {
     if (cafile !== undefined && cafile.startsWith('/') && existsSync(cafile)) this.w.mirror(cafile);
   }
 
+  /**
+   * glibc before 2.34 loads the `files` and `dns` NSS sources from libnss_files.so.2 and
+   * libnss_dns.so.2 with dlopen, which no DT_NEEDED reveals; later glibc has them built in
+   * and ships stubs. Either way the jail gets what the cache lists for them.
+   */
+  addNssModules(): void {
+    const none: Mutable<ExecutableReport> = { requested: '', path: '', kind: 'other', programs: [], libraries: [], trees: [] };
+    for (const name of ['libnss_files.so.2', 'libnss_dns.so.2']) {
+      for (const p of this.cacheLookup(name)) if (tryReadElf(p) !== undefined) this.addLibrary(p, undefined, none, 'glibc (NSS)');
+    }
+  }
+
   /** Certificates, /etc, /tmp, /proc, /dev. */
   addBase(accounts: readonly JailAccount[]): void {
     const w = this.w;
@@ -380,6 +392,7 @@ export async function createJail(dir: string, exes: string[], opts: JailCreateOp
   const b = new JailBuilder(w, jailPath, log);
   log(`base: /etc, certificates, /dev, /tmp, /proc`);
   b.addBase(accounts);
+  b.addNssModules();
 
   const reports: ExecutableReport[] = [];
   for (const { requested, path } of located) {
