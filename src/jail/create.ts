@@ -58,7 +58,11 @@ function readMarker(root: string): Marker | undefined {
     if (!st.isFile() || st.uid !== 0) return undefined;
     const m = JSON.parse(readFileSync(p, 'utf8')) as Partial<Marker>;
     if (m.format !== 1 || !Array.isArray(m.executables) || !Array.isArray(m.users)) return undefined;
-    return { format: 1, executables: m.executables.filter((e) => typeof e === 'string'), users: m.users };
+    const users = m.users.filter(
+      (u): u is JailAccount =>
+        typeof u === 'object' && u !== null && typeof u.name === 'string' && Number.isInteger(u.uid) && Number.isInteger(u.gid) && typeof u.group === 'string' && typeof u.home === 'string',
+    );
+    return { format: 1, executables: m.executables.filter((e) => typeof e === 'string' && e.startsWith('/')), users };
   } catch {
     return undefined;
   }
