@@ -29,9 +29,10 @@ create  Builds a chroot jail for the chroot backend (run as root). Each EXE (a p
 check   Verifies DIR is safe to run an untrusted program in as USER (default nobody): DIR
         and every directory above it owned by root and not writable by group/others;
         nothing inside owned by another user or writable by group/others (except /tmp);
-        no setuid/setgid files; no device nodes but null, zero, full, random, urandom,
-        tty; no FIFOs or sockets outside /tmp; nothing mounted inside; /proc, /dev, /tmp,
-        /sys, /run not symlinks. Prints each problem with its fix; exit status 1 if any.
+        no setuid/setgid files and no file capabilities (read with getfattr, package
+        attr); no device nodes but null, zero, full, random, urandom, tty; no FIFOs or
+        sockets outside /tmp; nothing mounted inside; /proc, /dev, /tmp, /sys, /run not
+        symlinks. Prints each problem with its fix; exit status 1 if any.
 
 Options:
   --with EXE    add a program (repeatable)
@@ -149,7 +150,7 @@ export async function runJailCommand(args: string[], io: JailCommandIo): Promise
     parsed = parse(args);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr.write(`safe-package jail: ${e.message}\n\n${JAIL_HELP}`);
+      io.stderr.write(`safe-package jail: ${e.message}\n${JAIL_HELP.split('\n\n')[0]}\n(safe-package jail --help for more)\n`);
       return 2;
     }
     throw e;
