@@ -14,6 +14,7 @@ import { requireTool } from '../host/system-tools.js';
 import { buildJailFilter, describeJailFilter, hostSeccompArch } from '../seccomp/index.js';
 import { checkProjectWritable, prepareCacheDirs, projectNpmrcOverride } from './preflight.js';
 import { ensureEmptyFile } from './stage-dirs.js';
+import { judgeJail, scanJail } from '../jail/index.js';
 
 export interface Planned {
   readonly plan: LaunchPlan;
@@ -73,6 +74,18 @@ export function makePlan(p: Policy, paths: RunPaths): Planned {
 
 /** Host preparation right before launching: fails closed with a reason and a fix. */
 export function prepare(p: Policy): RunPaths {
+  if (p.backend === 'chroot') {
+    // The jail directory decides what runs as the jail user with our privileges spent:
+    // check it before every run (SPEC §3).
+    const problems = judgeJail(scanJail(p.rootDir!), { uid: p.user.uid, gid: p.user.gid });
+    if (problems.length > 0) {
+      throw new PolicyError(
+        `the jail ${p.rootDir} is not safe to use:\n${problems.map((x) => `  ${x.path}: ${x.problem}`).join('\n')}`,
+        undefined,
+        problems.map((x) => x.fix).filter((f, i, all) => all.indexOf(f) === i).join('; '),
+      );
+    }
+  }
   if (p.backend !== 'sandbox') return { emptyFile: '/dev/null' };
   checkProjectWritable(p);
   prepareCacheDirs(p);

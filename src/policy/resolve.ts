@@ -150,6 +150,9 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
     );
   }
   const rootDir = v.root_dir !== undefined ? host.realpath(v.root_dir) : undefined;
+  if (rootDir !== undefined && backend !== 'none' && !host.exists(rootDir)) {
+    throw new PolicyError(`the jail directory ${v.root_dir} does not exist`, EXIT_SAFE_PACKAGE_FAILED, `build one with: safe-package jail create ${v.root_dir} --with ${exe}`);
+  }
   if (v.root_dir !== undefined && backend !== 'chroot' && backend !== 'sandbox') {
     warnings.push(`root_dir is ignored by the ${backend} backend`);
   }

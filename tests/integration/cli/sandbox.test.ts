@@ -146,3 +146,22 @@ test('no host network: connecting out fails', async () => {
   assert.match(r.stdout, /refused/);
   assert.ok(readdirSync('/tmp').length >= 0);
 });
+
+test('inherited descriptors to host files do not reach the jail (fchdir escape)', async () => {
+  const { installedCli } = await import('../../support/cli.js');
+  const cwd = makeProject(user);
+  // fd 3 on the user's home directory, fd 4 on a secret: the classic escape vectors.
+  writeAs(user, join(user.home, 'sp-secret.txt'), 'CANARY-FD');
+  try {
+    const out = spawnSync(
+      '/usr/bin/setpriv',
+      [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '/bin/sh', '-c', 'exec 3<"$HOME" 4<"$HOME/sp-secret.txt"; exec "$@"', 'sh', installedCli(), '--network', 'none', '-q', '--', 'sh', '-c', 'ls /proc/self/fd; cat <&4 2>&1; cd /proc/self/fd/3 2>&1; echo end'],
+      { encoding: 'utf8', cwd, env: { PATH: '/usr/bin:/bin', HOME: user.home } },
+    );
+    assert.equal(out.status, 0, out.stderr);
+    assert.doesNotMatch(out.stdout, /CANARY-FD/);
+    assert.deepEqual(out.stdout.split('\n').slice(0, 4), ['0', '1', '2', '3']);
+  } finally {
+    rmSync(join(user.home, 'sp-secret.txt'), { force: true });
+  }
+});
