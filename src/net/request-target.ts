@@ -40,6 +40,8 @@ export function parseConnectTarget(authority: string, hostHeaders: readonly stri
   const parsed = parseAuthority(authority);
   if (!parsed.ok) return refuse(400, `bad CONNECT target: ${parsed.error}`, authority, portGuess(authority));
   const target = parsed.value;
+  // Only the request line decides where a tunnel goes; the Host header must agree with it
+  // (host, and port when it has one: Python's http.client sends none).
   const mismatch = checkHostHeader(target, hostHeaders, target.port);
   if (mismatch) return refuse(mismatch.status, mismatch.reason, formatAuthority(target.host, target.port), target.port);
   return { ok: true, target };
