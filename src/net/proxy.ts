@@ -145,6 +145,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     keepAliveTimeout: 5_000,
     connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(limits.headersTimeoutMs / 4))),
     noDelay: true,
+    // The target is in the request line; a Host header is only checked against it.
+    requireHostHeader: false,
   });
   server.setTimeout(limits.idleTimeoutMs);
 

@@ -7,7 +7,7 @@
 // than one Host header, and anything the URL host parser would read differently from a
 // resolver.
 
-import { formatAuthority, parseAuthority, printable, sameHost, type Host } from './host.js';
+import { formatAuthority, formatHost, parseAuthority, printable, sameHost, type Host } from './host.js';
 
 export interface Target {
   readonly host: Host;
@@ -36,7 +36,7 @@ function refuse<T>(status: 400 | 403, reason: string, asked: string, port = 0): 
 
 /** `CONNECT host:port`: the port is required; hostHeaders are every Host header value. */
 export function parseConnectTarget(authority: string, hostHeaders: readonly string[]): TargetResult<Target> {
-  if (authority.includes('@')) return refuse(403, 'user information ("user@") in a CONNECT target is refused', afterAt(authority), portGuess(authority));
+  if (authority.includes('@')) return refuseUserinfo('user information ("user@") in a CONNECT target is refused', authority);
   const parsed = parseAuthority(authority);
   if (!parsed.ok) return refuse(400, `bad CONNECT target: ${parsed.error}`, authority, portGuess(authority));
   const target = parsed.value;
@@ -63,7 +63,7 @@ export function parseProxyTarget(url: string, hostHeaders: readonly string[]): T
   if (scheme[1]!.toLowerCase() !== 'http') {
     return refuse(400, `${scheme[1]}:// is not proxied as a plain request; HTTPS goes through CONNECT`, authority);
   }
-  if (authority.includes('@')) return refuse(403, 'user information ("user@") in a URL is refused', afterAt(authority), portGuess(authority, 80));
+  if (authority.includes('@')) return refuseUserinfo('user information ("user@") in a URL is refused', authority, 80);
   const parsed = parseAuthority(authority, 80);
   if (!parsed.ok) return refuse(400, `bad URL host: ${parsed.error}`, authority, portGuess(authority, 80));
   const { host, port } = parsed.value;
@@ -91,10 +91,13 @@ function checkHostHeader(target: Target, hostHeaders: readonly string[], default
   return undefined;
 }
 
-// For the record of a refused `allowed.host@evil.com`: the host a URL parser would
-// actually connect to is the part after the last '@'.
-function afterAt(authority: string): string {
-  return authority.slice(authority.lastIndexOf('@') + 1);
+// `allowed.host@evil.com` is recorded under the host a URL parser would actually connect
+// to: the part after the last '@'.
+function refuseUserinfo<T>(reason: string, authority: string, defaultPort?: number): TargetResult<T> {
+  const real = authority.slice(authority.lastIndexOf('@') + 1);
+  const parsed = parseAuthority(real, defaultPort);
+  if (parsed.ok) return refuse(403, reason, formatHost(parsed.value.host), parsed.value.port);
+  return refuse(403, reason, real, portGuess(real, defaultPort));
 }
 
 function portGuess(authority: string, fallback = 0): number {
