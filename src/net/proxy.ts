@@ -198,10 +198,11 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (overLimit.has(req.socket)) return void req.socket.destroy();
     const method = req.method ?? 'GET';
+    res.on('error', () => res.destroy());
     const refuse = (status: number, host: string, port: number, reason: string, blocked = true): void => {
       if (blocked) ledger.block({ host, port, method: printable(method, 20), reason });
       req.resume();
-      const body = `safe-package blocked ${printable(method, 20)} ${host}${port ? `:${port}` : ''}: ${reason}\n`;
+      const body = `safe-package ${blocked ? 'blocked' : 'proxy failed on'} ${printable(method, 20)} ${host}${port ? `:${port}` : ''}: ${reason}\n`;
       if (res.headersSent || res.destroyed) return void res.destroy();
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
       res.end(body);
@@ -234,8 +235,10 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       res.destroy();
     };
     upReq.on('error', (err) => {
+      upstream.destroy();
+      // Before the answer started, the client gets a 502 that says why; after, a cut.
       if (!res.headersSent && !res.destroyed) refuse(502, asked, port, `the upstream failed (${errorCode(err)})`, false);
-      abort();
+      else abort();
     });
     upReq.on('response', (upRes) => {
       upRes.on('error', abort);
@@ -245,6 +248,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       try {
         res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, forwardableHeaders(upRes.rawHeaders));
       } catch (err) {
+        upstream.destroy();
         return refuse(502, asked, port, `the upstream sent an unusable response (${errorCode(err)})`, false);
       }
       upRes.pipe(res);
@@ -263,7 +267,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     if (overLimit.has(client)) return void client.destroy();
     const refuse = (status: number, host: string, port: number, reason: string, blocked = true): void => {
       if (blocked) ledger.block({ host, port, method: 'CONNECT', reason });
-      endWith(client, status, `safe-package blocked CONNECT ${host}${port ? `:${port}` : ''}: ${reason}\n`);
+      endWith(client, status, `safe-package ${blocked ? 'blocked' : 'proxy failed on'} CONNECT ${host}${port ? `:${port}` : ''}: ${reason}\n`);
     };
 
     const parsed = parseConnectTarget(req.url ?? '', headerValues(req.rawHeaders, 'host'));
@@ -356,8 +360,11 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => socket.destroy());
     const reason = 'protocol upgrades (WebSocket) are not proxied';
-    ledger.block({ host: printable(req.headers.host ?? ''), port: 0, method: printable(req.method ?? '', 20), reason });
-    endWith(socket, 403, `safe-package blocked: ${reason}\n`);
+    const parsed = parseProxyTarget(req.url ?? '', headerValues(req.rawHeaders, 'host'));
+    const host = parsed.ok ? formatHost(parsed.target.host) : parsed.asked;
+    const port = parsed.ok ? parsed.target.port : parsed.port;
+    ledger.block({ host, port, method: printable(req.method ?? '', 20), reason });
+    endWith(socket, 403, `safe-package blocked ${printable(req.method ?? '', 20)} ${host}${port ? `:${port}` : ''}: ${reason}\n`);
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     const code = err.code ?? 'ERROR';

@@ -38,12 +38,12 @@ function refuse<T>(status: 400 | 403, reason: string, asked: string, port = 0): 
 export function parseConnectTarget(authority: string, hostHeaders: readonly string[]): TargetResult<Target> {
   if (authority.includes('@')) return refuseUserinfo('user information ("user@") in a CONNECT target is refused', authority);
   const parsed = parseAuthority(authority);
-  if (!parsed.ok) return refuse(400, `bad CONNECT target: ${parsed.error}`, authority, portGuess(authority));
+  if (!parsed.ok) return refuse(400, `bad CONNECT target: ${parsed.error}`, withoutPort(authority), portGuess(authority));
   const target = parsed.value;
   // Only the request line decides where a tunnel goes; the Host header must agree with it
   // (host, and port when it has one: Python's http.client sends none).
   const mismatch = checkHostHeader(target, hostHeaders, target.port);
-  if (mismatch) return refuse(mismatch.status, mismatch.reason, formatAuthority(target.host, target.port), target.port);
+  if (mismatch) return refuse(mismatch.status, mismatch.reason, formatHost(target.host), target.port);
   return { ok: true, target };
 }
 
@@ -65,7 +65,7 @@ export function parseProxyTarget(url: string, hostHeaders: readonly string[]): T
   }
   if (authority.includes('@')) return refuseUserinfo('user information ("user@") in a URL is refused', authority, 80);
   const parsed = parseAuthority(authority, 80);
-  if (!parsed.ok) return refuse(400, `bad URL host: ${parsed.error}`, authority, portGuess(authority, 80));
+  if (!parsed.ok) return refuse(400, `bad URL host: ${parsed.error}`, withoutPort(authority), portGuess(authority, 80));
   const { host, port } = parsed.value;
   const hash = path.indexOf('#');
   if (hash >= 0) path = path.slice(0, hash);
@@ -73,7 +73,7 @@ export function parseProxyTarget(url: string, hostHeaders: readonly string[]): T
   if (path === '') path = '/';
   const target = { host, port, path };
   const mismatch = checkHostHeader(target, hostHeaders, 80);
-  if (mismatch) return refuse(mismatch.status, mismatch.reason, formatAuthority(host, port), port);
+  if (mismatch) return refuse(mismatch.status, mismatch.reason, formatHost(host), port);
   return { ok: true, target };
 }
 
@@ -97,7 +97,12 @@ function refuseUserinfo<T>(reason: string, authority: string, defaultPort?: numb
   const real = authority.slice(authority.lastIndexOf('@') + 1);
   const parsed = parseAuthority(real, defaultPort);
   if (parsed.ok) return refuse(403, reason, formatHost(parsed.value.host), parsed.value.port);
-  return refuse(403, reason, real, portGuess(real, defaultPort));
+  return refuse(403, reason, withoutPort(real), portGuess(real, defaultPort));
+}
+
+/** For the record of an authority that did not parse: the port goes in its own field. */
+function withoutPort(authority: string): string {
+  return authority.replace(/:[0-9]{1,5}$/, '');
 }
 
 function portGuess(authority: string, fallback = 0): number {

@@ -3,11 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, linkSync, readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { request } from 'node:http';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { parseHostRules } from '../../../src/net/host-rule.js';
 import { startProxy, type ProxyLimits } from '../../../src/net/proxy.js';
-import { BRIDGE_SCRIPT, curl, once, openTunnel, rawExchange, startBridge, startEcho, startHttpUpstream, tempDir } from './fixtures.js';
+import { BRIDGE_SCRIPT, curl, freePort, once, openTunnel, rawExchange, startBridge, startEcho, startHttpUpstream, tempDir } from './fixtures.js';
 
 async function withProxy(limits: Partial<ProxyLimits>, body: (ctx: { socketPath: string; echoPort: number; httpPort: number; echo: Awaited<ReturnType<typeof startEcho>>; proxy: Awaited<ReturnType<typeof startProxy>> }) => Promise<void>): Promise<void> {
   const dir = tempDir();
@@ -177,4 +178,55 @@ test('the bridge refuses bad arguments', async () => {
   const r = spawnSync(process.execPath, [BRIDGE_SCRIPT, '/nonexistent.sock', 'eighty'], { encoding: 'utf8' });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /usage: jail-bridge SOCKET_PATH PORT/);
+});
+
+test('an allowed host that is down gets 502 saying so, and is not recorded as blocked', async () => {
+  const dir = tempDir();
+  const port = await freePort();
+  const socketPath = join(dir.path, 'proxy.sock');
+  const proxy = await startProxy({ socketPath, policy: { allow: parseHostRules([`127.0.0.1:${port}`]) } });
+  try {
+    const get = await rawExchange(socketPath, `GET http://127.0.0.1:${port}/ HTTP/1.1\r\n\r\n`);
+    assert.match(get, /^HTTP\/1\.1 502 /);
+    assert.match(get, new RegExp(`safe-package proxy failed on GET 127\\.0\\.0\\.1:${port}: could not connect \\(ECONNREFUSED\\)`));
+    const tunnel = await rawExchange(socketPath, `CONNECT 127.0.0.1:${port} HTTP/1.1\r\n\r\n`);
+    assert.match(tunnel, /^HTTP\/1\.1 502 /);
+    assert.deepEqual(proxy.blocked(), []);
+  } finally {
+    await proxy.close();
+    dir.remove();
+  }
+});
+
+test('a response the upstream cuts short reaches the client cut short, not as a complete body', async () => {
+  const dir = tempDir();
+  const liar = createServer((s) => {
+    s.on('error', () => undefined);
+    s.once('data', () => {
+      s.write('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly ten b');
+      setTimeout(() => s.destroy(), 50);
+    });
+  });
+  await new Promise<void>((resolve) => liar.listen(0, '127.0.0.1', resolve));
+  const port = (liar.address() as AddressInfo).port;
+  const socketPath = join(dir.path, 'proxy.sock');
+  const proxy = await startProxy({ socketPath, policy: { allow: parseHostRules([`127.0.0.1:${port}`]) } });
+  try {
+    const outcome = await new Promise<string>((resolve) => {
+      const req = request({ socketPath, path: `http://127.0.0.1:${port}/tarball.tgz`, headers: { host: `127.0.0.1:${port}` }, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve(`complete: ${body}`));
+        res.on('error', () => resolve(`cut after: ${body}`));
+        res.on('aborted', () => resolve(`cut after: ${body}`));
+      });
+      req.on('error', () => resolve('cut before the body'));
+      req.end();
+    });
+    assert.match(outcome, /^cut/);
+  } finally {
+    await proxy.close();
+    await new Promise((resolve) => liar.close(resolve));
+    dir.remove();
+  }
 });

@@ -154,6 +154,7 @@ describe('what the allowlist refuses, records, and never sends upstream', () => 
       [`GET http://2130706433:${echo.port}/ HTTP/1.1\r\n\r\n`, /port \d+ is not allowed for 127\.0\.0\.1 .*--allow-host 127\.0\.0\.1:\d+/],
       ['GET http://169.254.169.254/latest/meta-data/ HTTP/1.1\r\n\r\n', /169\.254\.169\.254:80 is not in the allowlist/],
       [`GET http://%61llowed.test:${http.port}/ HTTP/1.1\r\n\r\n`, /bad URL host/],
+      [`GET http://127.0.0.1:${http.port}/ HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`, /protocol upgrades/],
       ['GET /index.html HTTP/1.1\r\nHost: allowed.test\r\n\r\n', /absolute-form/],
     ];
     for (const [request, reason] of cases) {
@@ -166,6 +167,7 @@ describe('what the allowlist refuses, records, and never sends upstream', () => 
     assert.equal(http.seen.length, seen, 'the HTTP upstream saw none of them');
     assert.equal(echo.connections(), echoed, 'the echo upstream saw none of them');
     assert.equal(blockedFor('evil.example', echo.port)[0]?.method, 'CONNECT', 'userinfo is recorded under the host it really names');
+    for (const b of proxy.blocked()) assert.doesNotMatch(b.host, /[^\]]:\d+$/, `the port is not part of the host: ${b.host}`);
   });
 
   test('publishing, unpublishing, dist-tags, login and uploads are refused over plain HTTP', async () => {
@@ -243,7 +245,7 @@ describe('a hostile client cannot take the proxy down', () => {
   test('500 parallel connections: the first 256 are served, the rest told to retry, and the proxy survives', async (t) => {
     const attempts = await Promise.all(
       Array.from({ length: 500 }, () =>
-        openTunnel({ path: socketPath }, `allowed.test:${echo.port}`).then(
+        openTunnel({ port: bridge.port }, `allowed.test:${echo.port}`).then(
           (tunnel) => tunnel,
           () => undefined,
         ),

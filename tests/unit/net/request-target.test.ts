@@ -23,6 +23,8 @@ test('a CONNECT whose Host header names another host is refused', () => {
   assert.ok(!r.ok);
   assert.equal(r.status, 403);
   assert.match(r.reason, /Host header/);
+  assert.equal(r.asked, 'allowed.host');
+  assert.equal(r.port, 443);
   assert.equal(parseConnectTarget('allowed.host:443', ['allowed.host:8443']).ok, false, 'another port is another target');
   assert.ok(parseConnectTarget('allowed.host:8443', ['allowed.host']).ok, 'a Host without port names the same host');
   assert.ok(parseConnectTarget('allowed.host:443', ['ALLOWED.host.:443']).ok);
@@ -62,6 +64,8 @@ test('allowlist confusion in URLs is refused', () => {
   const mismatch = parseProxyTarget('http://allowed.host/', ['evil.com']);
   assert.ok(!mismatch.ok);
   assert.equal(mismatch.status, 403);
+  assert.equal(mismatch.asked, 'allowed.host');
+  assert.equal(mismatch.port, 80);
   assert.equal(parseProxyTarget('http://allowed.host/', ['allowed.host:8080']).ok, false);
   assert.ok(parseProxyTarget('http://allowed.host/', ['allowed.host:80']).ok);
   assert.equal(parseProxyTarget('http://allowed.host/', ['allowed.host', 'evil.com']).ok, false);
