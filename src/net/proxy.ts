@@ -12,7 +12,7 @@
 // hostile client cannot exhaust the process.
 
 import { lookup } from 'node:dns/promises';
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, request as httpRequest, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -84,6 +84,8 @@ export interface ProxyOptions {
   readonly policy: NetPolicy;
   /** Mode of the socket file (default 0o600: only the owner can connect). */
   readonly socketMode?: number;
+  /** Owner to give the socket file, e.g. the jail's user when it is not this process's. */
+  readonly socketOwner?: { readonly uid: number; readonly gid: number };
   readonly limits?: Partial<ProxyLimits>;
   /** Name resolution (default: the system resolver, like every other program). */
   readonly resolve?: Resolve;
@@ -379,7 +381,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     /* listen errors are reported by listen() below; nothing else may crash the host */
   });
 
-  await listenOnSocket(server, options.socketPath, options.socketMode ?? 0o600);
+  await listenOnSocket(server, options.socketPath, options.socketMode ?? 0o600, options.socketOwner);
 
   return {
     socketPath: options.socketPath,
@@ -528,7 +530,7 @@ function forwardableHeaders(raw: readonly string[]): string[] {
   return out;
 }
 
-async function listenOnSocket(server: ReturnType<typeof createServer>, path: string, mode: number): Promise<void> {
+async function listenOnSocket(server: ReturnType<typeof createServer>, path: string, mode: number, owner: { uid: number; gid: number } | undefined): Promise<void> {
   let exists = false;
   try {
     lstatSync(path);
@@ -545,7 +547,14 @@ async function listenOnSocket(server: ReturnType<typeof createServer>, path: str
       resolve();
     });
   });
-  chmodSync(path, mode);
+  try {
+    chmodSync(path, mode);
+    if (owner) chownSync(path, owner.uid, owner.gid);
+  } catch (err) {
+    server.close();
+    removeSocketFile(path);
+    throw new Error(`cannot set the owner or mode of the network proxy socket ${path}: ${(err as Error).message}`);
+  }
 }
 
 function removeSocketFile(path: string): void {

@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, linkSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -227,6 +227,21 @@ test('a response the upstream cuts short reaches the client cut short, not as a 
   } finally {
     await proxy.close();
     await new Promise((resolve) => liar.close(resolve));
+    dir.remove();
+  }
+});
+
+test('the socket is private to its owner, who can be the jail user', { skip: process.getuid?.() !== 0 ? 'needs root to chown' : false }, async () => {
+  const dir = tempDir();
+  try {
+    const socketPath = join(dir.path, 'proxy.sock');
+    const proxy = await startProxy({ socketPath, policy: { allow: [] }, socketOwner: { uid: 1001, gid: 1001 } });
+    const st = statSync(socketPath);
+    await proxy.close();
+    assert.equal(st.mode & 0o777, 0o600);
+    assert.equal(st.uid, 1001);
+    assert.equal(st.gid, 1001);
+  } finally {
     dir.remove();
   }
 });
