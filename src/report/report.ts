@@ -15,6 +15,8 @@ export interface BlockedConnection {
   readonly port: number;
   readonly method?: string;
   readonly reason: string;
+  /** How many identical attempts were merged into this record. */
+  readonly count?: number;
   readonly package?: string;
   readonly suggestion?: string;
 }
