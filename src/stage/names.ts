@@ -23,6 +23,8 @@ export function nameProblem(name: Uint8Array): string | null {
 /** Same as nameProblem, for a name already known to be valid UTF-8. */
 export function textNameProblem(text: string): string | null {
   if (text === '.' || text === '..') return `'${text}' segment`;
+  // Nearly every name in node_modules is plain printable ASCII without '/' or '\'.
+  if (/^[\x20-\x2e\x30-\x5b\x5d-\x7e]+$/.test(text)) return null;
   if (text.includes('/')) return "name contains '/'";
   // Archive extractors and Windows tools split on backslashes: `..\..\x` is a traversal
   // for them even though it is one harmless name for Linux.

@@ -38,7 +38,18 @@ export function rollBack(
   for (const op of [...ops].reverse()) {
     project.trim();
     upper?.trim();
-    const o = observe(op, project, op.kind === 'place-new' || op.kind === 'place-over' ? tree(op.srcTree) : null);
+    let o: Observed;
+    try {
+      o = observe(op, project, op.kind === 'place-new' || op.kind === 'place-over' ? tree(op.srcTree) : null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ELOOP' && code !== 'ENOTDIR') throw e;
+      // A directory on the way was replaced by a symlink or a file since: nothing of ours
+      // can be reached through it, and nothing is ever written through it. A backup made
+      // before the swap moved with the real directory; say where to look.
+      if (op.kind === 'backup-link' || op.kind === 'backup-move') keptAside.push(join(header.projectDir, op.backup));
+      continue;
+    }
     const action = undoAction(op, o);
     switch (action) {
       case 'nothing':
@@ -181,7 +192,14 @@ export async function recoverCommits(stateDir: string, projectDir?: string): Pro
       commits.push({ id: header.id, projectDir: header.projectDir, action: 'in-progress', keptAside: [] });
       continue;
     }
-    const project = new PinnedTree(header.projectDir);
+    let project: PinnedTree;
+    try {
+      project = new PinnedTree(header.projectDir);
+    } catch {
+      // The project itself is gone: there is nothing to restore into. Keep the journal.
+      commits.push({ id: header.id, projectDir: header.projectDir, action: 'unreadable', keptAside: [setAside(path)] });
+      continue;
+    }
     let upper: PinnedTree | null = null;
     try {
       upper = new PinnedTree(header.upperDir);

@@ -123,8 +123,8 @@ export interface RecoveredCommit {
    * before. 'rolled-forward': it had; the leftover backups were removed. 'in-progress':
    * the process that owns the journal is still running, so it was left alone.
    * 'nothing-done': the journal was incomplete, so no change had been made yet.
-   * 'unreadable': the journal is damaged; it is kept (path in keptAside) and nothing
-   * was touched — look at it before deleting it.
+   * 'unreadable': the journal is damaged, or its project directory is gone; it is kept
+   * (path in keptAside) and nothing was touched — look at it before deleting it.
    */
   readonly action: 'rolled-back' | 'rolled-forward' | 'in-progress' | 'nothing-done' | 'unreadable';
   /**

@@ -17,7 +17,7 @@
 // EXDEV (mv falls back to copy + delete), so upper directories never carry redirects.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 
@@ -41,9 +41,9 @@ export interface Layout {
   readonly merged: string;
 }
 
-/** A fresh scratch layout in /tmp that an unprivileged fixture user can reach. */
-export function makeLayout(prefix: string, owner?: { uid: number; gid: number }): Layout {
-  const root = mkdtempSync(join('/tmp', `sp-stage-${prefix}-`));
+/** A fresh scratch layout (in /tmp by default) that an unprivileged fixture user can reach. */
+export function makeLayout(prefix: string, owner?: { uid: number; gid: number }, base = '/tmp'): Layout {
+  const root = mkdtempSync(join(base, `sp-stage-${prefix}-`));
   chmodSync(root, 0o755);
   const l: Layout = {
     root,
@@ -145,4 +145,18 @@ export function writeTree(root: string, files: Record<string, string>, owner?: {
 export function cpTree(from: string, to: string): void {
   const r = spawnSync('/bin/cp', ['-a', '--', from, to], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`cp -a ${from} ${to} failed: ${r.stderr}`);
+}
+
+/**
+ * A memory file system for tests that create tens of thousands of files: on these VMs a
+ * file creation on the disk costs ~0.4 ms of system time, on tmpfs ~0.01 ms. The commit
+ * logic does not depend on the file system type (renames and links behave the same).
+ */
+export function fastScratchBase(): string {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return '/tmp';
+  }
 }
