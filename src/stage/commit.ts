@@ -58,7 +58,7 @@ export async function commitReview(
   const discarded = review.changes.filter((c) => c.verdict !== 'commit').length;
   const units = planUnits(review.changes);
   if (units.length === 0) {
-    return { committed: 0, discarded, transfer: 'none', operations: 0, durationMs: performance.now() - t0 };
+    return { committed: 0, discarded, transfer: 'none', operations: 0, cleanupPending: false, durationMs: performance.now() - t0 };
   }
   const journalDir = ensureJournalDir(opts.stateDir);
   const project = new PinnedTree(opts.projectDir);
@@ -68,19 +68,19 @@ export async function commitReview(
   try {
     let transfer: 'rename' | 'copy' =
       opts.transfer === 'copy' || mountId(project.rootFd) !== mountId(upper.rootFd) ? 'copy' : 'rename';
-    let operations: number;
+    let run: { operations: number; cleanupPending: boolean };
     try {
-      operations = runCommit(ctx, units, transfer, journalDir);
+      run = runCommit(ctx, units, transfer, journalDir);
     } catch (e) {
       // Same file system but not the same mount (a bind mount): renames cannot cross it.
       // The first attempt was rolled back; its preparation already checked (and, in the
       // upper directory, changed) the staged entries.
       if (!(e instanceof CommitError && e.restored && (e.cause as NodeJS.ErrnoException)?.code === 'EXDEV')) throw e;
       transfer = 'copy';
-      operations = runCommit({ ...ctx, verifyStaged: false }, units, transfer, journalDir);
+      run = runCommit({ ...ctx, verifyStaged: false }, units, transfer, journalDir);
     }
     const committed = review.changes.length - discarded;
-    return { committed, discarded, transfer, operations, durationMs: performance.now() - t0 };
+    return { committed, discarded, transfer, ...run, durationMs: performance.now() - t0 };
   } finally {
     project.close();
     upper.close();
@@ -98,7 +98,12 @@ interface Ctx {
   readonly verifyStaged: boolean;
 }
 
-function runCommit(ctx: Ctx, units: readonly Unit[], transfer: 'rename' | 'copy', journalDir: string): number {
+function runCommit(
+  ctx: Ctx,
+  units: readonly Unit[],
+  transfer: 'rename' | 'copy',
+  journalDir: string,
+): { operations: number; cleanupPending: boolean } {
   const { opts, project, upper } = ctx;
   const id = randomBytes(8).toString('hex');
   const prep = prepare(ctx, units, transfer);
@@ -156,14 +161,21 @@ function runCommit(ctx: Ctx, units: readonly Unit[], transfer: 'rename' | 'copy'
       cause,
     );
   }
-  // Past the commit point: the project is in its new state; only backups remain.
-  for (const op of apply) {
-    project.trim();
-    if (op.kind === 'backup-link' || op.kind === 'backup-move') project.removeTree(op.backup);
+  // Past the commit point: the project is in its new state; only backups remain. If
+  // removing them fails, the commit still stands: the journal stays at `applied` and the
+  // next recovery removes them.
+  try {
+    for (const op of apply) {
+      project.trim();
+      if (op.kind === 'backup-link' || op.kind === 'backup-move') project.removeTree(op.backup);
+    }
+    journal.mark('done');
+    journal.remove();
+    return { operations: header.ops.length, cleanupPending: false };
+  } catch {
+    journal.close();
+    return { operations: header.ops.length, cleanupPending: true };
   }
-  journal.mark('done');
-  journal.remove();
-  return header.ops.length;
 }
 
 function describe(e: unknown): string {

@@ -22,7 +22,6 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
   readlinkSync,
   readSync,
   renameSync,
@@ -128,15 +127,6 @@ export class PinnedTree {
 
   readlink(rel: string): string {
     return readlinkSync(this.at(rel), 'utf8');
-  }
-
-  readText(rel: string): string {
-    const fd = openSync(this.at(rel), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-    try {
-      return readFileSync(fd, 'utf8');
-    } finally {
-      closeSync(fd);
-    }
   }
 
   mkdir(rel: string, mode: number): void {

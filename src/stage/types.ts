@@ -112,6 +112,11 @@ export interface CommitResult {
   readonly transfer: 'rename' | 'copy' | 'none';
   /** Operations in the journal (0 when nothing was to be committed). */
   readonly operations: number;
+  /**
+   * The commit stands, but removing the backups of what it replaced failed; they are
+   * removed by the next recoverCommits (the journal is kept for it).
+   */
+  readonly cleanupPending: boolean;
   readonly durationMs: number;
 }
 

@@ -12,8 +12,9 @@
 //
 // Measured on kernel 6.18: with userxattr, `redirect_dir=off` is REFUSED ("conflicting
 // options: userxattr,redirect_dir=follow": with the module's redirect_always_follow=Y,
-// "off" still follows redirects, which userxattr forbids). `redirect_dir=nofollow`,
-// `metacopy=off` and `index=off` are accepted. Renaming a lower directory then fails with
+// "off" still follows redirects, which userxattr forbids); so are `redirect_dir=on` and
+// `metacopy=on`. `redirect_dir=nofollow`, `metacopy=off` and `index=off` are accepted,
+// as root and as an unprivileged user. Renaming a lower directory then fails with
 // EXDEV (mv falls back to copy + delete), so upper directories never carry redirects.
 
 import { spawnSync } from 'node:child_process';
