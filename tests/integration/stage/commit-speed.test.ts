@@ -1,7 +1,7 @@
 // How long committing a fresh node_modules takes (SPEC §11 budgets an install at 1.10×
 // bare npm, so the commit must be cheap): ~300 packages, ~10k files, by rename (upper
 // directory on the project's file system, the normal case) and by copy. The numbers
-// are printed as test diagnostics. SP_STAGE_BENCH_DIR picks the file system to measure
+// are printed as test diagnostics. SP_STAGE_SCRATCH_DIR picks the file system to measure
 // on (default: tmpfs when available, to keep the suite fast; /tmp measures the disk).
 
 import { test } from 'node:test';
@@ -39,7 +39,7 @@ function writeNodeModules(dir: string, version: string): number {
 const writeGlobs = ['node_modules/**', 'package.json', 'package-lock.json'];
 
 test('committing a fresh node_modules of ~300 packages / ~10k files: rename is fast, copy is measured', async (t) => {
-  const base = process.env.SP_STAGE_BENCH_DIR ?? fastScratchBase();
+  const base = fastScratchBase();
   const l = makeLayout('speed', undefined, base);
   try {
     writeFileSync(join(l.lower, 'package.json'), '{"name":"app"}\n');
