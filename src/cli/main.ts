@@ -96,8 +96,8 @@ export async function main(argv: readonly string[], invokedAs: string, io: Io = 
   }
 }
 
-/** Project writes are staged and reviewed (SPEC §5). */
-const STAGING = false;
+/** Project writes are staged and reviewed (SPEC §5); --root-dir keeps the seed's direct writes. */
+const STAGING = true;
 
 async function runAndReport(policy: Policy, io: Io, name: string): Promise<number> {
   const { makePlan, prepare } = await import('../backends/plan-for.js');
@@ -105,7 +105,11 @@ async function runAndReport(policy: Policy, io: Io, name: string): Promise<numbe
   const { createStage, removeStage } = await import('../backends/stage-dirs.js');
 
   // 4. Prepare the host (checks, caches), the run directory and the proxy; plan.
-  const prepared = prepare(policy);
+  const staged = STAGING && policy.backend === 'sandbox' && policy.rootDir === undefined;
+  const prepared = prepare(policy, staged);
+  const staging = staged ? await import('../backends/staging.js') : undefined;
+  // A commit a crash interrupted is finished or undone before anything else touches the project.
+  for (const note of (await staging?.recoverInterrupted(policy)) ?? []) io.stderr.write(`${name}: ${neutralise(note)}\n`);
   const runDir = policy.backend === 'sandbox' ? createStage(policy) : undefined;
   let proxy: import('../net/proxy.js').RunningProxy | undefined;
   try {
@@ -115,7 +119,7 @@ async function runAndReport(policy: Policy, io: Io, name: string): Promise<numbe
       proxy = await net.startJailProxy(policy, runDir);
       bridge = net.bridgeSpec(proxy.socketPath);
     }
-    const { plan } = makePlan(policy, { ...prepared, ...(runDir ? { runDir } : {}), staged: STAGING && runDir !== undefined, ...(bridge ? { bridge } : {}) });
+    const { plan } = makePlan(policy, { ...prepared, ...(runDir ? { runDir } : {}), staged: staged && runDir !== undefined, ...(bridge ? { bridge } : {}) });
 
     // 5. Run. When launch returns, every process of the jail is gone.
     const startedAt = new Date();
@@ -133,9 +137,21 @@ async function runAndReport(policy: Policy, io: Io, name: string): Promise<numbe
       return EXIT_SAFE_PACKAGE_FAILED;
     }
 
+    // 6. Review the staged writes and commit what policy allows.
+    let writes = {};
+    if (staging && runDir) {
+      try {
+        const r = await staging.reviewAndCommit(policy, runDir, outcome);
+        writes = { staged: true, committed: r.committed, discarded: r.discarded, commit_ms: r.commitMs };
+      } catch (err) {
+        fail(io, name, `nothing was committed to ${policy.project.dir}: ${(err as Error).message}`, 'your project is as it was before the run; see the message for what to do');
+        return EXIT_SAFE_PACKAGE_FAILED;
+      }
+    }
+
     // 7. Report.
     const records = proxy ? (await import('../backends/network.js')).networkRecords(proxy) : { blocked: [], contacted: [] };
-    const report = buildReport(policy, outcome, VERSION, startedAt, records);
+    const report = buildReport(policy, outcome, VERSION, startedAt, { ...records, ...writes });
     if (policy.output.report) writeReport(policy.output.report, report);
     const style = chooseStyle(io.stderr.isTTY === true, process.env);
     for (const line of summaryLines(report, style, policy.output.quiet)) io.stderr.write(line + '\n');

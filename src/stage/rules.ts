@@ -48,13 +48,11 @@ export interface WriteRules {
 
 export function writeRules(globs: readonly string[]): WriteRules {
   const matches = compileGlobs(globs, anchored);
-  const listed = globs.length === 0 ? '(none)' : globs.join(', ');
+  const rule = globs.length === 0 ? 'this profile commits no writes; add `write` globs to allow some' : `not covered by the write rules (${globs.join(', ')})`;
   const outside = (path: string): string => {
     const top = path.split('/')[0]!;
     const why = SENSITIVE.get(top);
-    return why
-      ? `${why}: not covered by the write rules (${listed})`
-      : `not covered by the write rules (${listed})`;
+    return why ? `${why}: ${rule}` : rule;
   };
   const never = (path: string): string | null => {
     const why = NEVER_COMMITTED.get(path.split('/')[0]!);
