@@ -7,10 +7,10 @@
 // nothing; all policy lives in the proxy outside the jail.
 //
 // Protocol with its parent: prints exactly "ready\n" once listening; exits when its stdin
-// closes (the parent's lifeline) or when the proxy's socket is gone (the file vanished or
-// a connection to it is refused).
+// closes (the parent's lifeline, when stdin is a pipe) or when the proxy's socket is gone
+// (the file vanished or a connection to it is refused).
 
-import { stat } from 'node:fs';
+import { fstatSync, stat } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 
 const [socketPath, portText] = process.argv.slice(2);
@@ -43,10 +43,15 @@ server.on('error', (err: NodeJS.ErrnoException) => {
 });
 server.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
 
-process.stdin.on('end', () => process.exit(0));
-process.stdin.on('close', () => process.exit(0));
-process.stdin.on('error', () => process.exit(0));
-process.stdin.resume();
+// The lifeline is used only when stdin is a pipe or socket. safe-package starts the bridge
+// with stdin on /dev/null inside a PID namespace of its own, whose end kills it instead.
+const stdinKind = fstatSync(0);
+if (stdinKind.isFIFO() || stdinKind.isSocket()) {
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.on('close', () => process.exit(0));
+  process.stdin.on('error', () => process.exit(0));
+  process.stdin.resume();
+}
 
 // When the socket's directory is bound (not the file), the proxy removing its socket
 // shows here; a bound file stays, and a refused connection tells instead (above).

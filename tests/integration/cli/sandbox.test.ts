@@ -64,12 +64,13 @@ test('the world is built from nothing: no /run, /sys, host /tmp or other homes',
 test('writes outside the project do not reach the host; the project is writable', async () => {
   const cwd = makeProject(user);
   const nonce = randomBytes(4).toString('hex');
-  const r = await inJail(`echo x > /tmp/${nonce}; echo x > $HOME/.bashrc; echo y > ${cwd}/made-inside; touch /usr/${nonce} 2>&1; touch /etc/${nonce} 2>&1; true`, cwd);
+  // The npm profile commits node_modules/**: a write there is the project's.
+  const r = await inJail(`echo x > /tmp/${nonce}; echo x > $HOME/.bashrc; mkdir -p node_modules; echo y > ${cwd}/node_modules/made-inside; touch /usr/${nonce} 2>&1; touch /etc/${nonce} 2>&1; true`, cwd, ['--profile', 'npm']);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(!existsSync(`/tmp/${nonce}`));
   assert.ok(!existsSync(join(user.home, '.bashrc')) || !readFileSync(join(user.home, '.bashrc'), 'utf8').includes('x\n'));
   assert.ok(!existsSync(`/usr/${nonce}`));
-  assert.equal(readFileSync(join(cwd, 'made-inside'), 'utf8'), 'y\n');
+  assert.equal(readFileSync(join(cwd, 'node_modules', 'made-inside'), 'utf8'), 'y\n');
   assert.match(r.stdout, /Read-only file system|Permission denied/);
 });
 
