@@ -119,6 +119,11 @@ function buildTable(results: Map<string, ScenarioResult>, reg: BenchRegistry | u
   pair('`safe-package -- true` vs `true`', 'overhead', 'true', 'wrapped');
   pair('`safe-package -- true` vs `node -e 0`', 'overhead', 'node', 'wrapped', 1.5);
   pair('  same, cwd = installed project', 'overhead', 'node', 'wrapped-project', 1.5);
+  pair('  same, with a host allowed (proxy + bridge)', 'overhead', 'node', 'wrapped-proxied');
+  if (results.get('overhead')?.variants['node-ca']) {
+    pair('  host env: NODE_EXTRA_CA_CERTS set', 'overhead', 'node-ca', 'wrapped-ca', 1.5);
+    pair('  host env, with a host allowed', 'overhead', 'node-ca', 'wrapped-proxied-ca');
+  }
   pair('`npm --version`', 'npm-version', 'bare', 'wrapped');
   const installed = detailMedian(results, 'ci-warm', 'bare', 'installed');
   pair(`\`npm ci\`, warm cache${installed ? ` (${installed} packages)` : ''}`, 'ci-warm', 'bare', 'wrapped', 1.1);
@@ -141,15 +146,17 @@ function buildTable(results: Map<string, ScenarioResult>, reg: BenchRegistry | u
       '',
     ]);
   }
-  if (results.has('ci-warm')) {
-    const commit = detailMedian(results, 'ci-warm', 'wrapped', 'commitMs');
-    rows.push([
-      'commit of staged writes (fresh node_modules)',
-      '',
-      commit !== undefined ? formatMs(commit) : 'n/a (not in the report yet)',
-      '',
-      '',
-    ]);
+  const commitRows: [string, string][] = [
+    ['commit of staged writes: fresh node_modules', 'ci-warm'],
+    [`  \`npm install ${EXTRAS.newPackage}\``, 'install-one'],
+    ['  fresh node_modules, cold-cache run', 'ci-cold'],
+  ];
+  for (const [what, scenario] of commitRows) {
+    if (!results.has(scenario)) continue;
+    const commit = detailMedian(results, scenario, 'wrapped', 'commitMs');
+    const entries = detailMedian(results, scenario, 'wrapped', 'committed');
+    const shown = commit !== undefined ? `${formatMs(commit)}${entries !== undefined ? ` (${entries} entries)` : ''}` : 'n/a (not in the report)';
+    rows.push([what, '', failed(results, scenario, 'wrapped') ?? shown, '', '']);
   }
   const rssRows: [string, string, string][] = [
     ['peak RSS of safe-package: `-- true`', 'rss-true', 'wrapped'],

@@ -39,8 +39,10 @@ export interface VariantResult {
   readonly maxMs: number | undefined;
   /** What inspect() read, one object per timed run. */
   readonly details: Record<string, number | boolean | string | undefined>[];
-  /** Why runs failed; a variant with failures has no median. */
+  /** Why runs failed twice in a row; a variant with failures has no median. */
   readonly failures: string[];
+  /** Runs that failed once and passed when repeated (the repeat is the sample). */
+  readonly retries: string[];
 }
 
 export interface ScenarioResult {
@@ -54,8 +56,8 @@ export interface ScenarioResult {
 }
 
 export async function runScenario(s: Scenario, as: Identity | undefined, log: (line: string) => void): Promise<ScenarioResult> {
-  const results = new Map<string, { samples: number[]; details: VariantResult['details']; failures: string[]; argv: string }>();
-  for (const v of s.variants) results.set(v.id, { samples: [], details: [], failures: [], argv: describe(v.command(0).argv) });
+  const results = new Map<string, { samples: number[]; details: VariantResult['details']; failures: string[]; retries: string[]; argv: string }>();
+  for (const v of s.variants) results.set(v.id, { samples: [], details: [], failures: [], retries: [], argv: describe(v.command(0).argv) });
   const finish = (error?: string): ScenarioResult => {
     const variants: Record<string, VariantResult> = {};
     for (const v of s.variants) {
@@ -73,6 +75,7 @@ export async function runScenario(s: Scenario, as: Identity | undefined, log: (l
         maxMs: ok ? range?.max : undefined,
         details: r.details,
         failures: r.failures,
+        retries: r.retries,
       };
     }
     return { id: s.id, title: s.title, reps: s.reps, warmups: s.warmups, variants, ...(error ? { error } : {}) };
@@ -91,8 +94,17 @@ export async function runScenario(s: Scenario, as: Identity | undefined, log: (l
     if (broken.has(v.id)) return;
     const r = results.get(v.id)!;
     v.prepare?.(rep);
-    const run = await runTimed(v.command(rep), as);
-    const failure = failureOf(run);
+    let run = await runTimed(v.command(rep), as);
+    let failure = failureOf(run);
+    if (failure !== undefined) {
+      // Once more before giving up: on a shared machine a run can fail for reasons of
+      // its own (another user's processes exhausting a per-user limit). Kept in the JSON.
+      r.retries.push(`${timed ? `run ${rep + 1}` : 'warm-up'}: ${failure}`);
+      log(`  ${v.label}: failed once, retrying (${failure.slice(0, 200)})`);
+      v.prepare?.(rep);
+      run = await runTimed(v.command(rep), as);
+      failure = failureOf(run);
+    }
     if (failure !== undefined) {
       // One failure says the variant does not work here: record why and stop running it
       // rather than time a fast failure as if it were the command.

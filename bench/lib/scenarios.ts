@@ -36,6 +36,8 @@ export function buildScenarios(ws: Workspace, reg: BenchRegistry, fixture: strin
   const sp = ws.safePackage;
 
   const cmd = (argv: string[], cwd = ws.project): Command => ({ argv, cwd, env });
+  const hostCa = process.env.NODE_EXTRA_CA_CERTS;
+  const caEnv = hostCa ? { ...env, NODE_EXTRA_CA_CERTS: hostCa } : undefined;
   /** safe-package under the RSS hook: `node --import rss-hook.mjs?out=FILE bin/safe-package ...`. */
   const spMeasured = (id: string, rep: number, args: string[], cwd = ws.project): Command => {
     const hook = pathToFileURL(ws.hooks.rss);
@@ -86,6 +88,28 @@ export function buildScenarios(ws: Workspace, reg: BenchRegistry, fixture: strin
         side: 'wrapped',
         command: () => cmd([sp, '--', 'true'], ws.project),
       },
+      // With a host to allow, the jail gets the proxy and its bridge (a second Node
+      // process, in the jail's network namespace): what every npm run pays.
+      {
+        id: 'wrapped-proxied',
+        label: `safe-package --allow-host ${host} -- true`,
+        side: 'wrapped',
+        command: () => cmd([sp, '--allow-host', host, '--', 'true'], empty),
+      },
+      // The host's own CA bundle variable, when it sets one (corporate TLS inspection,
+      // these machines): Node parses the bundle at start-up, in every Node process.
+      ...(caEnv === undefined
+        ? []
+        : ([
+            { id: 'node-ca', label: 'node -e 0 (NODE_EXTRA_CA_CERTS set)', side: 'reference', command: () => ({ argv: [node, '-e', '0'], cwd: empty, env: caEnv }) },
+            { id: 'wrapped-ca', label: 'safe-package -- true (NODE_EXTRA_CA_CERTS set)', side: 'wrapped', command: () => ({ argv: [sp, '--', 'true'], cwd: empty, env: caEnv }) },
+            {
+              id: 'wrapped-proxied-ca',
+              label: `safe-package --allow-host ${host} -- true (NODE_EXTRA_CA_CERTS set)`,
+              side: 'wrapped',
+              command: () => ({ argv: [sp, '--allow-host', host, '--', 'true'], cwd: empty, env: caEnv }),
+            },
+          ] satisfies Variant[])),
     ],
     setup: async () => {
       resetProject(undefined);
