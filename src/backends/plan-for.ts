@@ -16,6 +16,7 @@ import { checkProjectWritable, checkStagedOwnership, prepareCacheDirs, projectNp
 import { ensureEmptyFile, stageRootFor } from './stage-dirs.js';
 import { BRIDGE_PORT } from './network.js';
 import type { BridgeSpec } from '../plan/sandbox.js';
+import type { Phase } from '../policy/phases.js';
 import { judgeJail, scanJail } from '../jail/index.js';
 
 export interface Planned {
@@ -45,7 +46,7 @@ export function describedPaths(p: Policy, staged: boolean): RunPaths {
   };
 }
 
-export function makePlan(p: Policy, paths: RunPaths): Planned {
+export function makePlan(p: Policy, paths: RunPaths, phase?: Phase, command?: { path: string; args: readonly string[] }): Planned {
   switch (p.backend) {
     case 'none':
       return { plan: planNone(p) };
@@ -78,6 +79,8 @@ export function makePlan(p: Policy, paths: RunPaths): Planned {
         emptyFile: paths.emptyFile,
         ...(paths.staged && paths.runDir ? { stage: { dir: paths.runDir } } : {}),
         ...(paths.bridge ? { bridge: paths.bridge } : {}),
+        ...(phase ? { phase } : {}),
+        ...(command ? { command } : {}),
         ...(npmrc !== undefined ? { projectNpmrc: npmrc } : {}),
       });
       return { plan, seccomp: describeJailFilter(arch) };
