@@ -12,7 +12,7 @@ import type { LaunchPlan } from '../plan/types.js';
 import { readHostLayout } from '../host/layout.js';
 import { requireTool } from '../host/system-tools.js';
 import { buildJailFilter, describeJailFilter, hostSeccompArch } from '../seccomp/index.js';
-import { checkProjectWritable, checkStagedOwnership, prepareCacheDirs, projectNpmrcOverride } from './preflight.js';
+import { checkProjectWritable, checkReportWritable, checkStagedOwnership, prepareCacheDirs, projectNpmrcOverride } from './preflight.js';
 import { ensureEmptyFile, stageRootFor } from './stage-dirs.js';
 import { BRIDGE_PORT } from './network.js';
 import type { BridgeSpec } from '../plan/sandbox.js';
@@ -90,6 +90,7 @@ export function makePlan(p: Policy, paths: RunPaths, phase?: Phase, command?: { 
 
 /** Host preparation right before launching: fails closed with a reason and a fix. */
 export function prepare(p: Policy, staged: boolean): { emptyFile: string } {
+  checkReportWritable(p.output.report);
   if (p.backend === 'chroot') {
     // The jail directory decides what runs as the jail user with our privileges spent:
     // check it before every run (SPEC §3).

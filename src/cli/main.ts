@@ -128,7 +128,14 @@ async function runAndReport(policy: Policy, io: Io, name: string): Promise<numbe
     contacted: run.contacted,
     ...(run.writes ?? {}),
   });
-  if (policy.output.report) writeReport(policy.output.report, report);
+  if (policy.output.report) {
+    try {
+      writeReport(policy.output.report, report);
+    } catch (err) {
+      fail(io, name, `cannot write the report to ${policy.output.report}: ${(err as Error).message}`);
+      return EXIT_SAFE_PACKAGE_FAILED;
+    }
+  }
   const style = chooseStyle(io.stderr.isTTY === true, process.env);
   for (const line of summaryLines(report, style, policy.output.quiet)) io.stderr.write(line + '\n');
 
