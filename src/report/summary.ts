@@ -65,7 +65,7 @@ export function summaryLines(r: Report, style: Style, quiet: boolean): string[] 
     out.push(style.yellow(`  blocked ${r.network.blocked.length} connection(s):`));
     out.push(
       ...listed(r.network.blocked, (b) =>
-        n(`${b.method ? `${b.method} ` : ''}${b.host}:${b.port}${b.package ? ` (from ${b.package})` : ''} — ${b.reason}${b.suggestion ? `; to allow: ${b.suggestion}` : ''}`),
+        n(`${b.method ? `${b.method} ` : ''}${b.host}:${b.port}${b.package ? ` (from ${b.package})` : b.phase === 'scripts' ? ' (from an install script)' : ''} — ${b.reason}`),
       ),
     );
   }
