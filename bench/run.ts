@@ -2,7 +2,7 @@
 // the same run (SPEC §11). See bench/README.md.
 //
 //   node dist/bench/run.js [--reps N] [--fast-reps N] [--cold-reps N] [--quick]
-//                          [--only id,id] [--user NAME] [--refresh] [--keep]
+//                          [--only id,id] [--user NAME] [--refresh] [--keep] [--program DIR]
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -31,12 +31,13 @@ interface Options {
   user: string | undefined;
   refresh: boolean;
   keep: boolean;
+  program: string | undefined;
 }
 
-const USAGE = `usage: npm run bench -- [--reps N] [--fast-reps N] [--cold-reps N] [--quick] [--only ${SCENARIO_IDS.join(',')}] [--user NAME] [--refresh] [--keep]`;
+const USAGE = `usage: npm run bench -- [--reps N] [--fast-reps N] [--cold-reps N] [--quick] [--only ${SCENARIO_IDS.join(',')}] [--user NAME] [--refresh] [--keep] [--program DIR]`;
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { reps: 5, fastReps: 21, coldReps: 3, only: new Set(SCENARIO_IDS), user: undefined, refresh: false, keep: false };
+  const o: Options = { reps: 5, fastReps: 21, coldReps: 3, only: new Set(SCENARIO_IDS), user: undefined, refresh: false, keep: false, program: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -61,6 +62,7 @@ function parseOptions(argv: readonly string[]): Options {
     } else if (a === '--user') o.user = value();
     else if (a === '--refresh') o.refresh = true;
     else if (a === '--keep') o.keep = true;
+    else if (a === '--program') o.program = resolve(value());
     else if (a === '--help' || a === '-h') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
@@ -190,7 +192,7 @@ async function main(): Promise<number> {
   const o = parseOptions(process.argv.slice(2));
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const startedAt = new Date();
-  const ws = createWorkspace(REPO, o.user);
+  const ws = createWorkspace(REPO, o.user, o.program);
   let reg: BenchRegistry | undefined;
   const results = new Map<string, ScenarioResult>();
   let machine: Machine | undefined;
@@ -200,7 +202,7 @@ async function main(): Promise<number> {
     const build = gitDescribe();
     log(`safe-package benchmark — ${startedAt.toISOString()}`);
     for (const line of machineLines(machine)) log(line);
-    log(`program  safe-package ${version}, ${build}, launcher entry: ${ws.entry}`);
+    log(`program  safe-package ${version}, ${o.program ?? build}, launcher entry: ${ws.entry}`);
     log(`runs as  ${ws.user.name} (uid ${ws.user.uid}); scratch ${ws.dir}`);
 
     const needsRegistry = [...o.only].some((id) => id !== 'startup');
@@ -241,7 +243,7 @@ async function main(): Promise<number> {
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
       machine,
-      safePackage: { version, build, entry: ws.entry },
+      safePackage: { version, build: o.program ?? build, entry: ws.entry },
       user: ws.user.name,
       registry: reg ? { storage: reg.storage, largeTarball: { ...EXTRAS.large, bytes: reg.largeBytes } } : undefined,
       options: { reps: o.reps, fastReps: o.fastReps, coldReps: o.coldReps, only: [...o.only] },

@@ -72,6 +72,7 @@ export function formatMarkdown(header: readonly string[], rows: readonly (readon
   return [
     `| ${header.map(esc).join(' | ')} |`,
     `|${header.map((_, c) => (c === 0 ? '---' : '---:')).join('|')}|`,
-    ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+    // Indented rows (sub-items) keep their indentation visible in Markdown.
+    ...rows.map((r) => `| ${r.map((c, i) => esc(i === 0 ? c.replace(/^ {2}/, '↳ ') : c)).join(' | ')} |`),
   ].join('\n');
 }

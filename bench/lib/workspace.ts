@@ -92,16 +92,21 @@ function install(repo: string, to: string, withBundle: boolean): string {
   const copy = (rel: string) => cpSync(join(repo, rel), join(to, rel), { recursive: true, preserveTimestamps: true });
   copy('bin');
   copy('dist/src');
-  copy('package.json');
+  if (existsSync(join(repo, 'package.json'))) copy('package.json');
   if (!withBundle) rmSync(join(to, 'dist/src/cli/main.bundle.cjs'), { force: true });
   chmodTree(to);
   return join(to, 'bin', 'safe-package');
 }
 
-export function createWorkspace(repo: string, requestedUser: string | undefined): Workspace {
+/**
+ * `program`: the built safe-package to measure (a checkout or an unpacked package with
+ * bin/, dist/src/, package.json); by default this checkout. Comparing two builds is
+ * running the benchmark once with each.
+ */
+export function createWorkspace(repo: string, requestedUser: string | undefined, program = repo): Workspace {
   const { as, user } = benchIdentity(requestedUser);
-  if (!existsSync(join(repo, 'dist/src/cli/main.js'))) {
-    throw new BenchSetupError(`${repo}/dist is missing: run \`npm run build\` first (npm run bench does)`);
+  if (!existsSync(join(program, 'dist/src/cli/main.js'))) {
+    throw new BenchSetupError(`${program}/dist is missing: run \`npm run build\` first (npm run bench does)`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'sp-bench-'));
   chmodSync(dir, 0o755);
@@ -120,8 +125,8 @@ export function createWorkspace(repo: string, requestedUser: string | undefined)
     own(path);
   };
 
-  const safePackage = install(repo, join(dir, 'safe-package'), true);
-  const safePackageModules = install(repo, join(dir, 'safe-package-modules'), false);
+  const safePackage = install(program, join(dir, 'safe-package'), true);
+  const safePackageModules = install(program, join(dir, 'safe-package-modules'), false);
   const hookDir = join(dir, 'hooks');
   mkdirSync(hookDir);
   // .mjs: the hooks are ES modules and this directory has no package.json.
