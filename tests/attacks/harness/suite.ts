@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { baseEnv, fixtureUser, installedCli, writeAs, REPO, type FixtureUser } from '../../support/cli.js';
 import { DEFAULT_LIMITS } from '../../../src/config/layer.js';
+import { SYSTEM_CONFIG } from '../../../src/config/load.js';
 import { ATTACKS, cacheMarkers, type Attack, type EvidenceContext } from '../catalog.js';
 import { hashesOf, makeCanaries, newNonce, type CanarySet } from './canaries.js';
 import { attackPackage, BENIGN_DEPENDENCY, CONTROL_BUILD, CONTROL_NATIVE, controlPackages, packAll, packageName, vendor, type RunConstants } from './fixtures.js';
@@ -124,6 +125,9 @@ export class AttackSuite {
     for (const tool of ['/usr/bin/python3', '/usr/bin/npm', '/usr/bin/node']) {
       if (!existsSync(tool)) throw new Error(`the attack suite needs ${tool}`);
     }
+    // The verdicts are about safe-package's default policy: no configuration file may
+    // change it (the user's own is set aside below and put back at the end).
+    if (existsSync(SYSTEM_CONFIG)) throw new Error(`${SYSTEM_CONFIG} exists: the attack suite judges the default policy; move it away to run the suite`);
     this.cli = installedCli();
     this.root = mkdtempSync(join(tmpdir(), 'sp-attacks-'));
     chmodSync(this.root, 0o755);
@@ -131,6 +135,7 @@ export class AttackSuite {
 
     // The home as it was, to put back at the end; then the canaries.
     this.homeOriginal = snapshot(this.user.home, HOME_ORIGINAL);
+    rmSync(join(this.user.home, '.safe-package'), { recursive: true, force: true });
     if (!existsSync(join(this.user.home, '.cache'))) {
       mkdirSync(join(this.user.home, '.cache'), { mode: 0o700 });
       chownSync(join(this.user.home, '.cache'), this.user.uid, this.user.gid);
