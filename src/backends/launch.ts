@@ -21,6 +21,8 @@ export interface Outcome {
   readonly durationMs: number;
   /** spawn() itself failed (ENOENT, EACCES) — only for the none backend. */
   readonly spawnError?: NodeJS.ErrnoException;
+  /** What failed during set-up, when safe-package knows. */
+  readonly setupProblem?: string;
 }
 
 export interface LaunchOptions {
@@ -43,6 +45,31 @@ export function childrenOf(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The package manager's pid: follow bubblewrap processes down from the one we spawned
+ * (monitor → namespace init → nested jail builder → its init) to the first process that
+ * is not bubblewrap. Host pids throughout, so it works across the PID namespaces.
+ */
+export function belowBwrap(spawned: number): number | undefined {
+  let pid = spawned;
+  for (let depth = 0; depth < 8; depth++) {
+    const kids = childrenOf(pid);
+    if (kids.length === 0) return undefined;
+    const next = kids.find((k) => comm(k) === 'bwrap');
+    if (next === undefined) return kids[0];
+    pid = next;
+  }
+  return undefined;
 }
 
 /** Parses bubblewrap's --json-status-fd stream: concatenated JSON objects. Pure. */
@@ -77,20 +104,48 @@ export function launch(plan: LaunchPlan, options: LaunchOptions): Promise<Outcom
   });
 
   let statusText = '';
+  let readyText = '';
+  let bridgeFailed = false;
+  const gates: Writable[] = [];
+  const readies = plan.fds.filter((f) => f.kind === 'ready').length;
+  let readyCount = 0;
   plan.fds.forEach((spec, i) => {
     const stream = child.stdio[3 + i];
     if (!stream) return;
-    if (spec.kind === 'data') {
-      const w = stream as Writable;
-      w.on('error', () => {}); // the child may exit before reading; its exit status tells
-      w.end(spec.data);
-    } else {
-      const r = stream as Readable;
-      r.setEncoding('utf8');
-      r.on('data', (chunk: string) => {
-        statusText += chunk;
-      });
-      r.on('error', () => {});
+    stream.on('error', () => {}); // the child may exit before reading; its exit status tells
+    switch (spec.kind) {
+      case 'data':
+        (stream as Writable).end(spec.data);
+        break;
+      case 'gate':
+        gates.push(stream as Writable);
+        break;
+      case 'status':
+        (stream as Readable).setEncoding('utf8').on('data', (chunk: string) => {
+          statusText += chunk;
+        });
+        break;
+      case 'ready': {
+        let seen = false;
+        const r = (stream as Readable).setEncoding('utf8');
+        r.on('data', (chunk: string) => {
+          readyText += chunk;
+          if (!seen && readyText.includes('ready\n')) {
+            seen = true;
+            // Everything the jail needs from outside is up: let it start.
+            if (++readyCount === readies) for (const g of gates) g.end('go');
+          }
+        });
+        r.on('close', () => {
+          if (!seen) {
+            // The bridge died before listening: the jail would start without its way to
+            // the registry. Tear it down instead of letting the install fail oddly.
+            bridgeFailed = true;
+            hardKill();
+          }
+        });
+        break;
+      }
     }
   });
 
@@ -105,10 +160,8 @@ export function launch(plan: LaunchPlan, options: LaunchOptions): Promise<Outcom
         return child.pid;
       case 'child-of-spawned':
         return childrenOf(child.pid)[0];
-      case 'grandchild-of-status-pid': {
-        const init = parseBwrapStatus(statusText).childPid;
-        return init === undefined ? undefined : childrenOf(init)[0];
-      }
+      case 'below-bwrap':
+        return belowBwrap(child.pid);
     }
   };
 
@@ -167,7 +220,7 @@ export function launch(plan: LaunchPlan, options: LaunchOptions): Promise<Outcom
       if (killTimer) clearTimeout(killTimer);
       for (const [s, h] of handlers) process.off(s, h);
       const status = parseBwrapStatus(statusText);
-      const setupFailed = plan.backend === 'sandbox' ? status.childPid === undefined : spawnError !== undefined;
+      const setupFailed = bridgeFailed || (plan.backend === 'sandbox' ? status.childPid === undefined : spawnError !== undefined);
       let exit: number;
       let signalName: string | undefined;
       if (signal) {
@@ -188,6 +241,7 @@ export function launch(plan: LaunchPlan, options: LaunchOptions): Promise<Outcom
         forwarded,
         durationMs: Date.now() - started,
         ...(spawnError ? { spawnError } : {}),
+        ...(bridgeFailed ? { setupProblem: 'the network bridge did not start' } : {}),
       });
     });
   });

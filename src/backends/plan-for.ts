@@ -12,8 +12,11 @@ import type { LaunchPlan } from '../plan/types.js';
 import { readHostLayout } from '../host/layout.js';
 import { requireTool } from '../host/system-tools.js';
 import { buildJailFilter, describeJailFilter, hostSeccompArch } from '../seccomp/index.js';
-import { checkProjectWritable, prepareCacheDirs, projectNpmrcOverride } from './preflight.js';
-import { ensureEmptyFile } from './stage-dirs.js';
+import { checkProjectWritable, checkStagedOwnership, prepareCacheDirs, projectNpmrcOverride } from './preflight.js';
+import { ensureEmptyFile, stageRootFor } from './stage-dirs.js';
+import { BRIDGE_PORT } from './network.js';
+import type { BridgeSpec } from '../plan/sandbox.js';
+import { judgeJail, scanJail } from '../jail/index.js';
 
 export interface Planned {
   readonly plan: LaunchPlan;
@@ -21,16 +24,25 @@ export interface Planned {
   readonly seccomp?: string[];
 }
 
-/** What the run creates on the host before planning (paths only). */
+/** What the run creates on the host before planning. */
 export interface RunPaths {
-  /** The staging directory of this run, when project writes are staged. */
-  readonly stageDir?: string;
+  /** This run's directory (staging layers, proxy socket). */
+  readonly runDir?: string;
+  /** Project writes go to an overlay in runDir and are reviewed afterwards. */
+  readonly staged: boolean;
   readonly emptyFile: string;
+  readonly bridge?: BridgeSpec;
 }
 
-/** Paths for --explain, which creates nothing. */
-export function describedPaths(p: Policy): RunPaths {
-  return { emptyFile: join(p.cacheDir, 'empty') };
+/** Paths for --explain, which creates nothing and starts nothing. */
+export function describedPaths(p: Policy, staged: boolean): RunPaths {
+  const runDir = p.backend === 'sandbox' ? join(stageRootFor(p), 'run-XXXXXX') : undefined;
+  return {
+    ...(runDir ? { runDir } : {}),
+    staged: staged && runDir !== undefined,
+    emptyFile: join(p.cacheDir, 'empty'),
+    ...(runDir && p.network.proxied ? { bridge: { node: process.execPath, code: '<the bridge, src/net/jail-bridge.ts>', socket: join(runDir, 'proxy.sock'), port: BRIDGE_PORT } } : {}),
+  };
 }
 
 export function makePlan(p: Policy, paths: RunPaths): Planned {
@@ -59,11 +71,13 @@ export function makePlan(p: Policy, paths: RunPaths): Planned {
           bwrap: requireTool('bwrap'),
           prlimit: requireTool('prlimit'),
           setpriv: requireTool('setpriv'),
-          ...(paths.stageDir ? { mount: requireTool('mount'), sh: '/bin/sh' } : {}),
+          ...(paths.staged ? { mount: requireTool('mount') } : {}),
+          sh: '/bin/sh',
         },
         seccomp: buildJailFilter(arch),
         emptyFile: paths.emptyFile,
-        ...(paths.stageDir ? { stage: { dir: paths.stageDir } } : {}),
+        ...(paths.staged && paths.runDir ? { stage: { dir: paths.runDir } } : {}),
+        ...(paths.bridge ? { bridge: paths.bridge } : {}),
         ...(npmrc !== undefined ? { projectNpmrc: npmrc } : {}),
       });
       return { plan, seccomp: describeJailFilter(arch) };
@@ -72,9 +86,22 @@ export function makePlan(p: Policy, paths: RunPaths): Planned {
 }
 
 /** Host preparation right before launching: fails closed with a reason and a fix. */
-export function prepare(p: Policy): RunPaths {
+export function prepare(p: Policy, staged: boolean): { emptyFile: string } {
+  if (p.backend === 'chroot') {
+    // The jail directory decides what runs as the jail user with our privileges spent:
+    // check it before every run (SPEC §3).
+    const problems = judgeJail(scanJail(p.rootDir!), { uid: p.user.uid, gid: p.user.gid });
+    if (problems.length > 0) {
+      throw new PolicyError(
+        `the jail ${p.rootDir} is not safe to use:\n${problems.map((x) => `  ${x.path}: ${x.problem}`).join('\n')}`,
+        undefined,
+        problems.map((x) => x.fix).filter((f, i, all) => all.indexOf(f) === i).join('; '),
+      );
+    }
+  }
   if (p.backend !== 'sandbox') return { emptyFile: '/dev/null' };
   checkProjectWritable(p);
+  if (staged) checkStagedOwnership(p);
   prepareCacheDirs(p);
   return { emptyFile: ensureEmptyFile(p) };
 }

@@ -36,6 +36,35 @@ export function checkProjectWritable(p: Policy): void {
   }
 }
 
+/**
+ * Staged writes copy a file into the upper layer before changing it, keeping its owner
+ * and group. Inside the jail's user namespace only the jail user's uid and primary gid
+ * exist, so a file owned by another uid or group cannot be changed there (EOVERFLOW).
+ * Check what the package manager is about to write and say so before it fails oddly.
+ */
+export function checkStagedOwnership(p: Policy): void {
+  const firstSegments = new Set(p.project.write.map((g) => g.split('/')[0]!).filter((s) => !/[*?]/.test(s)));
+  const foreign: string[] = [];
+  const check = (path: string, label: string) => {
+    let st;
+    try {
+      st = lstatSync(path);
+    } catch {
+      return;
+    }
+    if (st.uid !== p.user.uid || st.gid !== p.user.gid) foreign.push(`${label} (uid ${st.uid}, gid ${st.gid})`);
+  };
+  check(p.project.dir, p.project.dir);
+  for (const name of firstSegments) check(join(p.project.dir, name), name);
+  if (foreign.length > 0) {
+    throw new PolicyError(
+      `the jail can only change project files owned by ${p.user.name} (uid ${p.user.uid}, gid ${p.user.gid}); not: ${foreign.join(', ')}`,
+      undefined,
+      `chown -R ${p.user.uid}:${p.user.gid} ${p.project.dir}   (or run as the files' owner with --user)`,
+    );
+  }
+}
+
 /** Creates safe-package's cache directories for the jail user, private to them. */
 export function prepareCacheDirs(p: Policy): void {
   if (p.profile.caches.length === 0) return;

@@ -7,7 +7,7 @@
 // with an unguessable name, owned by the jail user, 0700. After the jail is gone,
 // review takes the directory away from that user before reading it (stage/secure).
 
-import { chownSync, lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PolicyError } from '../policy/resolve.js';
 import type { Policy } from '../policy/types.js';
@@ -40,8 +40,26 @@ export function createStage(p: Policy): string {
   return dir;
 }
 
+/** Makes every directory under `dir` ours to empty (overlayfs leaves work/work mode 000). */
+function unlockDirs(dir: string): void {
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch {
+    return;
+  }
+  if (!st.isDirectory()) return; // never follow a symlink
+  chmodSync(dir, 0o700);
+  for (const name of readdirSync(dir)) unlockDirs(join(dir, name));
+}
+
 export function removeStage(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    unlockDirs(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** An empty, read-only regular file bound over hidden project files. */

@@ -9,8 +9,7 @@ export async function runCommand(command: CommandName, cli: CliOptions, io: Io, 
     case 'doctor':
       return (await import('./doctor.js')).runDoctor(cli.positionals, io);
     case 'jail':
-      io.stderr.write(`${name}: jail: not available in this build yet\n`);
-      return 125;
+      return (await import('./jail.js')).runJailCommand(cli.positionals, io);
     case 'trust':
       return (await import('./trust.js')).runTrust(cli.positionals, io, name);
     case 'shell-init':

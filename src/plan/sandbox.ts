@@ -20,26 +20,47 @@ export interface SandboxTools {
 }
 
 /**
- * The staging directory of one run (SPEC §5): `lower` (the project is bound here),
- * `upper` (every write lands here), `work` (overlayfs' scratch) and `merged` (the view
- * the jail gets at the project's path).
+ * The run directory (SPEC §5): `lower` (the project is bound here), `upper` (every write
+ * lands here), `work` (overlayfs' scratch) and `merged` (the view the jail gets at the
+ * project's path), and the proxy's socket.
  */
 export interface StageDirs {
   readonly dir: string;
 }
 
+/** The network bridge: node inside the jail's network namespace, carrying TCP on the
+ * jail's loopback to the proxy's Unix socket outside. */
+export interface BridgeSpec {
+  /** The node binary that runs it. */
+  readonly node: string;
+  /** The bridge's source (src/net/jail-bridge.ts, compiled): passed with -e, no file needed. */
+  readonly code: string;
+  /** The proxy's Unix socket on the host. */
+  readonly socket: string;
+  /** Where it listens on the jail's 127.0.0.1. */
+  readonly port: number;
+}
+
 /** Mount options: constant, with paths relative to the staging directory, so no project
  * path (which may contain ',' or ':') is ever parsed by overlayfs' option parser.
- * redirect_dir=nofollow and metacopy=off: a renamed directory or a chmod must produce a full copy in
- * upper, never a pointer into the lower layer that review would have to follow. */
+ * redirect_dir=nofollow and metacopy=off: a renamed directory or a chmod must produce a
+ * full copy in upper, never a pointer into the lower layer that review would follow. */
 export const OVERLAY_OPTIONS = 'lowerdir=lower,upperdir=upper,workdir=work,userxattr,redirect_dir=nofollow,metacopy=off,index=off';
 
 /**
- * bubblewrap 0.8 has no --overlay. An outer bubblewrap gives a user namespace in which
- * we may mount, a fixed script mounts the overlay and execs the real jail builder. The
- * script is a constant: every value reaches it as a positional parameter, never as text.
+ * bubblewrap 0.8 has no --overlay and runs nothing before the jail. An outer bubblewrap
+ * gives a user namespace in which we may mount and a network namespace the bridge and the
+ * jail share; a fixed script does the two things that need it, then execs the jail
+ * builder. The script is made of constant fragments: every value (paths, the bridge's
+ * code) reaches it as a positional parameter, never as text to be parsed.
+ *   $1 mount(8)   $2 overlay options   $3 node   $4 bridge code   $5 proxy socket   $6 port
+ * The bridge writes "ready" on fd 4 (a pipe to safe-package), which the script then
+ * closes so the jail does not inherit it; the jail builder waits on fd 5 (--block-fd)
+ * until safe-package has seen "ready".
  */
-export const MOUNT_SCRIPT = '"$1" -t overlay overlay -o "$2" merged || exit 125; shift 2; exec "$@"';
+export const SCRIPT_MOUNT = '"$1" -t overlay overlay -o "$2" merged || exit 125; ';
+export const SCRIPT_BRIDGE = '"$3" --input-type=module -e "$4" bridge "$5" "$6" </dev/null >&4 2>/dev/null & exec 4>&-; ';
+export const SCRIPT_EXEC = 'shift 6; exec "$@"';
 
 export interface SandboxInput {
   readonly policy: Policy;
@@ -50,6 +71,8 @@ export interface SandboxInput {
   readonly projectNpmrc?: string;
   /** When given, project writes are staged in an overlay and reviewed afterwards. */
   readonly stage?: StageDirs;
+  /** When given, the jail reaches the network through this bridge and the proxy. */
+  readonly bridge?: BridgeSpec;
   /** An empty read-only regular file, bound over hidden project files. */
   readonly emptyFile: string;
 }
@@ -89,6 +112,11 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
   const { policy: p, layout, tools } = input;
   const args: string[] = [];
   const fds: FdSpec[] = [];
+  if (input.bridge) {
+    // fd 4 and 5: fixed numbers, the script above names them.
+    fds.push({ kind: 'ready', purpose: 'network bridge readiness (the bridge writes "ready")' });
+    fds.push({ kind: 'gate', purpose: 'jail start gate (--block-fd): opened once the bridge is ready' });
+  }
   const mounts: MountLine[] = [];
   // fd 3 carries bubblewrap's own arguments; the rest follow in order.
   const nextFd = () => 3 + 1 + fds.length;
@@ -104,14 +132,17 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
 
   const hostNetwork = p.network.mode === 'host';
   const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', ...(hostNetwork ? [] : ['net'])];
+  // With an outer layer, the network namespace is made there so the bridge shares it.
+  const outer = input.stage !== undefined || input.bridge !== undefined;
 
   // Namespaces and identity: the jail user keeps their real uid/gid inside, so files it
   // creates belong to them and npm does not take its "running as root" paths.
   args.push('--unshare-user', '--uid', String(p.user.uid), '--gid', String(p.user.gid));
   args.push('--disable-userns'); // no nested user namespaces (they re-grant capabilities)
   args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try');
-  if (!hostNetwork) args.push('--unshare-net');
+  if (!hostNetwork && !outer) args.push('--unshare-net');
   args.push('--hostname', 'safe-package');
+  if (input.bridge) args.push('--block-fd', '5');
   // A new session: no controlling terminal, so TIOCSTI cannot type into the user's shell.
   args.push('--new-session');
   // If safe-package dies, so does every process of the jail.
@@ -203,7 +234,7 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
   // The command itself must follow on the real command line: bubblewrap only takes
   // options from an --args descriptor.
   const jail = [tools.bwrap, '--args', '3', '--', p.command.path, ...p.command.args];
-  const launcher = [tools.prlimit, ...limits, '--', ...(input.stage ? stagePrefix(input.stage, p.project.dir, tools) : []), ...jail];
+  const launcher = [tools.prlimit, ...limits, '--', ...(outer ? outerLayer(input, hostNetwork) : []), ...jail];
   const argv = p.dropPrivileges
     ? [tools.setpriv, `--reuid=${p.user.uid}`, `--regid=${p.user.gid}`, '--clear-groups', '--no-new-privs', '--', ...launcher]
     : launcher;
@@ -226,24 +257,32 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
       `rlimits: processes ${p.limits.processes}, file size ${p.limits.file_size} bytes, open files ${p.limits.open_files}, no core dumps`,
       `wall-clock timeout ${p.limits.timeout}s`,
       'dies with safe-package',
+      ...(input.bridge ? [`network: only the proxy, through a bridge on 127.0.0.1:${input.bridge.port} inside`] : []),
     ],
     lifetime: 'pid-namespace',
-    mainProcess: 'grandchild-of-status-pid',
+    mainProcess: 'below-bwrap',
   };
 }
 
-/** Outer bubblewrap + mount script that put the overlay in place before the jail is built. */
-function stagePrefix(stage: StageDirs, projectDir: string, tools: SandboxTools): string[] {
-  if (!tools.mount || !tools.sh) throw new Error('staging needs mount(8) and /bin/sh');
+/** Outer bubblewrap + fixed script: mounts the overlay and starts the bridge, then execs the jail builder. */
+function outerLayer(input: SandboxInput, hostNetwork: boolean): string[] {
+  const { tools, stage, bridge } = input;
+  if (!tools.sh || (stage && !tools.mount)) throw new Error('the outer layer needs /bin/sh and mount(8)');
+  const script = (stage ? SCRIPT_MOUNT : '') + (bridge ? SCRIPT_BRIDGE : '') + SCRIPT_EXEC;
   return [
     tools.bwrap,
     // root of a user namespace of our own: allowed to mount there, nowhere else
     '--unshare-user', '--uid', '0', '--gid', '0', '--cap-add', 'ALL',
+    // the jail and the bridge share this network namespace (only loopback)
+    ...(hostNetwork ? [] : ['--unshare-net']),
+    // the bridge dies with the jail: when the jail builder exits, this namespace ends
+    '--unshare-pid',
     '--die-with-parent',
     '--dev-bind', '/', '/',
-    '--bind', projectDir, join(stage.dir, 'lower'),
-    '--chdir', stage.dir,
+    ...(stage ? ['--bind', input.policy.project.dir, join(stage.dir, 'lower'), '--chdir', stage.dir] : ['--chdir', '/']),
     '--',
-    tools.sh, '-c', MOUNT_SCRIPT, 'sh', tools.mount, OVERLAY_OPTIONS,
+    tools.sh, '-c', script, 'sh',
+    tools.mount ?? '', stage ? OVERLAY_OPTIONS : '',
+    bridge?.node ?? '', bridge?.code ?? '', bridge?.socket ?? '', bridge ? String(bridge.port) : '',
   ];
 }

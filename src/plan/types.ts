@@ -9,7 +9,11 @@ export type FdSpec =
   /** Bytes written to a pipe that the child reads (bwrap arguments, seccomp program, files). */
   | { readonly kind: 'data'; readonly purpose: string; readonly data: Buffer }
   /** A pipe the child writes and we read: bwrap's JSON status (child pid, exit code). */
-  | { readonly kind: 'status'; readonly purpose: string };
+  | { readonly kind: 'status'; readonly purpose: string }
+  /** A pipe the child writes "ready\n" to (the network bridge). */
+  | { readonly kind: 'ready'; readonly purpose: string }
+  /** A pipe we write once every 'ready' pipe has said so (bwrap --block-fd). */
+  | { readonly kind: 'gate'; readonly purpose: string };
 
 export interface MountLine {
   readonly where: string;
@@ -36,5 +40,5 @@ export interface LaunchPlan {
    */
   readonly lifetime: 'pid-namespace' | 'none';
   /** How to find the program's own pid for forwarding signals. */
-  readonly mainProcess: 'spawned' | 'grandchild-of-status-pid' | 'child-of-spawned';
+  readonly mainProcess: 'spawned' | 'below-bwrap' | 'child-of-spawned';
 }

@@ -17,6 +17,7 @@ import { PROFILES, PROFILE_NAMES, profileForProgram } from '../profiles/catalog.
 import type { ProfileName } from '../profiles/types.js';
 import type { ToolConfig } from '../profiles/tool-config.js';
 import { closest } from '../util/did-you-mean.js';
+import { parseHostRule } from '../net/host-rule.js';
 import { buildEnvironment, SANE_PATH } from './environment.js';
 import type { BackendName, Invoker, JailUser, Policy } from './types.js';
 
@@ -150,6 +151,9 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
     );
   }
   const rootDir = v.root_dir !== undefined ? host.realpath(v.root_dir) : undefined;
+  if (rootDir !== undefined && backend !== 'none' && !host.exists(rootDir)) {
+    throw new PolicyError(`the jail directory ${v.root_dir} does not exist`, EXIT_SAFE_PACKAGE_FAILED, `build one with: safe-package jail create ${v.root_dir} --with ${exe}`);
+  }
   if (v.root_dir !== undefined && backend !== 'chroot' && backend !== 'sandbox') {
     warnings.push(`root_dir is ignored by the ${backend} backend`);
   }
@@ -201,13 +205,23 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
     );
   }
   const allow = [...new Set([...tool.registryHosts, ...(v.allow_hosts ?? [])])];
+  for (const rule of allow) {
+    try {
+      parseHostRule(rule);
+    } catch (err) {
+      const from = (v.allow_hosts ?? []).includes(rule) ? (config.origin.allow_hosts ?? 'allow_hosts') : 'the package manager\'s registry configuration';
+      throw new PolicyError(`bad host rule "${rule}" (from ${from}): ${(err as Error).message}`);
+    }
+  }
+  // The proxy runs only when there is somewhere to go.
+  const proxied = backend === 'sandbox' && mode === 'registry' && allow.length > 0;
 
   // Caches live in safe-package's own directory, never the user's (~/.npm): an install
   // script could otherwise poison what the user's unprotected npm later trusts.
   const profileEnv: Record<string, string> = { ...profile.env, ...tool.env };
   if (backend === 'sandbox') {
     for (const c of profile.caches) profileEnv[c.env] = join(jailHome, '.cache', 'safe-package', c.dir);
-    if (mode === 'registry') {
+    if (proxied) {
       for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'npm_config_proxy', 'npm_config_https_proxy']) profileEnv[name] = JAIL_PROXY_URL;
       profileEnv.NO_PROXY = '';
       profileEnv.no_proxy = '';
@@ -243,7 +257,7 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
     dropPrivileges,
     ...(rootDir !== undefined ? { rootDir } : {}),
     env,
-    network: { mode, allow, registries: tool.registries },
+    network: { mode, allow, registries: tool.registries, proxied },
     project: {
       dir: projectDir,
       hide: [...new Set([...DEFAULT_HIDE, ...(v.hide ?? [])])],

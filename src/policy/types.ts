@@ -48,6 +48,8 @@ export interface Policy {
     /** host[:port] rules for the proxy: registry hosts plus allow_hosts. */
     readonly allow: readonly string[];
     readonly registries: readonly string[];
+    /** The jail reaches the network through the proxy (registry mode with something allowed). */
+    readonly proxied: boolean;
   };
   readonly project: {
     /** The directory the package manager may change (the current directory). */

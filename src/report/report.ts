@@ -15,6 +15,8 @@ export interface BlockedConnection {
   readonly port: number;
   readonly method?: string;
   readonly reason: string;
+  /** How many identical attempts were merged into this record. */
+  readonly count?: number;
   readonly package?: string;
   readonly suggestion?: string;
 }
@@ -49,7 +51,13 @@ export interface Report {
     readonly contacted: readonly ContactedHost[];
     readonly blocked: readonly BlockedConnection[];
   };
-  readonly writes: { readonly staged: boolean; readonly committed: readonly WriteRecord[]; readonly discarded: readonly WriteRecord[] };
+  readonly writes: {
+    readonly staged: boolean;
+    readonly committed: readonly WriteRecord[];
+    readonly discarded: readonly WriteRecord[];
+    /** Time to review and commit, in ms. */
+    readonly commit_ms?: number;
+  };
   readonly environment: { readonly passed: readonly string[]; readonly withheld: readonly string[] };
   readonly limits_hit: readonly string[];
   readonly warnings: readonly string[];
@@ -63,6 +71,7 @@ export interface ReportExtras {
   readonly committed?: readonly WriteRecord[];
   readonly discarded?: readonly WriteRecord[];
   readonly staged?: boolean;
+  readonly commit_ms?: number;
 }
 
 /** What --strict counts as a violation. Pure. */
@@ -78,7 +87,12 @@ export function buildReport(p: Policy, o: Outcome, version: string, startedAt: D
   const limitsHit = o.timedOut ? [`timeout (${p.limits.timeout}s)`] : [];
   const base = {
     network: { mode: p.backend === 'none' ? 'host' : p.network.mode, allowed: p.network.allow, contacted: extras.contacted ?? [], blocked: extras.blocked ?? [] },
-    writes: { staged: extras.staged ?? false, committed: extras.committed ?? [], discarded: extras.discarded ?? [] },
+    writes: {
+      staged: extras.staged ?? false,
+      committed: extras.committed ?? [],
+      discarded: extras.discarded ?? [],
+      ...(extras.commit_ms !== undefined ? { commit_ms: extras.commit_ms } : {}),
+    },
     limits_hit: limitsHit,
   };
   return {

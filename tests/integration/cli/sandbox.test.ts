@@ -64,12 +64,13 @@ test('the world is built from nothing: no /run, /sys, host /tmp or other homes',
 test('writes outside the project do not reach the host; the project is writable', async () => {
   const cwd = makeProject(user);
   const nonce = randomBytes(4).toString('hex');
-  const r = await inJail(`echo x > /tmp/${nonce}; echo x > $HOME/.bashrc; echo y > ${cwd}/made-inside; touch /usr/${nonce} 2>&1; touch /etc/${nonce} 2>&1; true`, cwd);
+  // The npm profile commits node_modules/**: a write there is the project's.
+  const r = await inJail(`echo x > /tmp/${nonce}; echo x > $HOME/.bashrc; mkdir -p node_modules; echo y > ${cwd}/node_modules/made-inside; touch /usr/${nonce} 2>&1; touch /etc/${nonce} 2>&1; true`, cwd, ['--profile', 'npm']);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(!existsSync(`/tmp/${nonce}`));
   assert.ok(!existsSync(join(user.home, '.bashrc')) || !readFileSync(join(user.home, '.bashrc'), 'utf8').includes('x\n'));
   assert.ok(!existsSync(`/usr/${nonce}`));
-  assert.equal(readFileSync(join(cwd, 'made-inside'), 'utf8'), 'y\n');
+  assert.equal(readFileSync(join(cwd, 'node_modules', 'made-inside'), 'utf8'), 'y\n');
   assert.match(r.stdout, /Read-only file system|Permission denied/);
 });
 
@@ -145,4 +146,23 @@ test('no host network: connecting out fails', async () => {
   const r = await runCli(['--network', 'none', '-q', '--', '/usr/bin/python3', '-c', "import socket\ntry:\n socket.create_connection(('1.1.1.1',53),2)\n print('CONNECTED')\nexcept OSError as e:\n print('refused',e.errno)\n"], { cwd, user });
   assert.match(r.stdout, /refused/);
   assert.ok(readdirSync('/tmp').length >= 0);
+});
+
+test('inherited descriptors to host files do not reach the jail (fchdir escape)', async () => {
+  const { installedCli } = await import('../../support/cli.js');
+  const cwd = makeProject(user);
+  // fd 3 on the user's home directory, fd 4 on a secret: the classic escape vectors.
+  writeAs(user, join(user.home, 'sp-secret.txt'), 'CANARY-FD');
+  try {
+    const out = spawnSync(
+      '/usr/bin/setpriv',
+      [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '/bin/sh', '-c', 'exec 3<"$HOME" 4<"$HOME/sp-secret.txt"; exec "$@"', 'sh', installedCli(), '--network', 'none', '-q', '--', 'sh', '-c', 'ls /proc/self/fd; cat <&4 2>&1; cd /proc/self/fd/3 2>&1; echo end'],
+      { encoding: 'utf8', cwd, env: { PATH: '/usr/bin:/bin', HOME: user.home } },
+    );
+    assert.equal(out.status, 0, out.stderr);
+    assert.doesNotMatch(out.stdout, /CANARY-FD/);
+    assert.deepEqual(out.stdout.split('\n').slice(0, 4), ['0', '1', '2', '3']);
+  } finally {
+    rmSync(join(user.home, 'sp-secret.txt'), { force: true });
+  }
 });

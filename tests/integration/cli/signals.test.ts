@@ -11,13 +11,14 @@ const user = fixtureUser();
 
 // Traps the signal, writes which one arrived into the project, takes a moment (so an
 // early exit of safe-package would be visible), then exits 0.
-const TRAPPER = 'for s in TERM INT HUP; do trap "echo $s > got-signal; sleep 0.5; echo done >> got-signal; exit 0" $s; done; echo ready; while :; do sleep 0.05; done';
+// It writes under node_modules/, which the npm profile commits after review.
+const TRAPPER = 'mkdir -p node_modules; for s in TERM INT HUP; do trap "echo $s > node_modules/got-signal; sleep 0.5; echo done >> node_modules/got-signal; exit 0" $s; done; echo ready; while :; do sleep 0.05; done';
 
 for (const backend of ['sandbox', 'none'] as const) {
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     test(`${backend}: ${signal} reaches the program and safe-package waits for it`, async () => {
       const cwd = makeProject(user);
-      const child = spawn(installedCli(), ['--backend', backend, '--network', 'none', '-q', '--', 'sh', '-c', TRAPPER], {
+      const child = spawn(installedCli(), ['--backend', backend, '--network', 'none', '--profile', 'npm', '-q', '--', 'sh', '-c', TRAPPER], {
         cwd,
         env: baseEnv(user),
         uid: user.uid,
@@ -33,7 +34,7 @@ for (const backend of ['sandbox', 'none'] as const) {
       child.kill(signal);
       const status = await new Promise<number | null>((res) => child.on('close', (code) => res(code)));
       assert.equal(status, 0, err);
-      const marker = join(cwd, 'got-signal');
+      const marker = join(cwd, 'node_modules', 'got-signal');
       assert.ok(existsSync(marker), 'the program did not get the signal');
       // "done" is written after the program's own delay: safe-package waited for it.
       assert.equal(readFileSync(marker, 'utf8'), `${signal.slice(3)}\ndone\n`);

@@ -17,7 +17,7 @@ function policy(over: Partial<Policy> = {}): Policy {
     user: { name: 'dev', uid: 1000, gid: 1000, groupName: 'dev', home: '/home/dev' },
     dropPrivileges: false,
     env: { vars: { PATH: '/usr/bin', HOME: '/home/dev', npm_config_cache: '/home/dev/.cache/safe-package/npm', NPM_KEPT: 'tok' }, withheld: ['NPM_TOKEN'], keptButUnset: [], trustPaths: [] },
-    network: { mode: 'registry', allow: ['registry.npmjs.org:443'], registries: [] },
+    network: { mode: 'registry', allow: ['registry.npmjs.org:443'], registries: [], proxied: true },
     project: { dir: '/home/dev/proj', hide: ['.env'], write: ['node_modules/**'] },
     cacheDir: '/home/dev/.cache/safe-package',
     readOnlyPaths: ['/home/dev/.nvm/versions/node/v20', '/home/dev/.nvm/versions/node/v20/lib'],
@@ -90,7 +90,7 @@ test('rlimits and, as root, the privilege drop come first', () => {
 });
 
 test('--network host keeps the host network and its resolver files', () => {
-  const plan = planSandbox({ policy: policy({ network: { mode: 'host', allow: [], registries: [] } }), layout, tools, seccomp: Buffer.alloc(8), emptyFile: '/c/empty' });
+  const plan = planSandbox({ policy: policy({ network: { mode: 'host', allow: [], registries: [], proxied: false } }), layout, tools, seccomp: Buffer.alloc(8), emptyFile: '/c/empty' });
   assert.ok(!plan.jailArgs!.includes('--unshare-net'));
 });
 

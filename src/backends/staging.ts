@@ -1,0 +1,77 @@
+// Staged writes in the run (SPEC §5): recover an interrupted commit before anything else,
+// and after the jail is gone take the upper layer out of the jail user's reach, review it,
+// and commit what policy allows. The decisions are in src/stage/; this module wires them
+// to a Policy and turns the result into report records.
+
+import { lstatSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Policy } from '../policy/types.js';
+import type { Outcome } from './launch.js';
+import type { WriteRecord } from '../report/report.js';
+import { applyExitPolicy, commitReview, recoverCommits, reviewStage, secureStagingDir } from '../stage/index.js';
+import { stageRootFor } from './stage-dirs.js';
+
+/** The commit journal: in the invoking user's own state directory. */
+export function stateDirFor(p: Policy): string {
+  return join(p.invoker.home, '.safe-package', 'state');
+}
+
+/** Where upper layers are moved before review: beside them, ours alone. */
+function vaultDirFor(p: Policy): string {
+  return join(stageRootFor(p), '.vault');
+}
+
+/** Finishes or undoes a commit that a crash interrupted; returns lines for the user. */
+export async function recoverInterrupted(p: Policy): Promise<string[]> {
+  const result = await recoverCommits(stateDirFor(p), p.project.dir);
+  const notes: string[] = [];
+  for (const c of result.commits) {
+    if (c.action === 'nothing-done') continue;
+    notes.push(`an interrupted commit into ${c.projectDir} was ${c.action.replace('-', ' ')}${c.keptAside.length ? `; kept aside: ${c.keptAside.join(', ')}` : ''}`);
+  }
+  return notes;
+}
+
+export interface StagingResult {
+  readonly committed: WriteRecord[];
+  readonly discarded: WriteRecord[];
+  readonly commitMs: number;
+  readonly transfer: string;
+}
+
+export async function reviewAndCommit(p: Policy, runDir: string, outcome: Outcome): Promise<StagingResult> {
+  const started = Date.now();
+  // The jail user could write the upper layer; move it where only we can, and refuse if
+  // anything still holds it open.
+  const secured = await secureStagingDir({ upperDir: join(runDir, 'upper'), vaultDir: vaultDirFor(p) });
+  try {
+    const review = applyExitPolicy(
+      await reviewStage({
+        upperDir: secured.upperDir,
+        projectDir: p.project.dir,
+        writeGlobs: p.project.write,
+        manifest: p.profile.manifest,
+        lockfiles: p.profile.lockfiles,
+        registryHosts: p.network.allow.length ? p.network.allow : undefined,
+      }),
+      { code: outcome.signal ? null : outcome.status, signal: outcome.signal ?? null },
+    );
+    const projectOwner = lstatSync(p.project.dir);
+    const result = await commitReview(review, {
+      upperDir: secured.upperDir,
+      projectDir: p.project.dir,
+      stateDir: stateDirFor(p),
+      // Files written by the jail user become the project owner's.
+      ...(process.getuid?.() === 0 ? { owner: { uid: projectOwner.uid, gid: projectOwner.gid } } : {}),
+    });
+    const record = (c: (typeof review.changes)[number]): WriteRecord => ({ path: c.path, kind: c.kind, reason: c.reason });
+    return {
+      committed: review.changes.filter((c) => c.verdict === 'commit').map(record),
+      discarded: review.changes.filter((c) => c.verdict === 'discard').map(record),
+      commitMs: Date.now() - started,
+      transfer: result.transfer,
+    };
+  } finally {
+    rmSync(secured.upperDir, { recursive: true, force: true });
+  }
+}

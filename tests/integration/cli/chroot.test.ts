@@ -1,0 +1,98 @@
+// The chroot backend end to end (SPEC §3, issue "The original safe-package"), with a jail
+// built by `safe-package jail create`, as root.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixtureUser, makeProject, runCli } from '../../support/cli.js';
+
+const user = fixtureUser();
+let jail = '';
+
+before(async () => {
+  const base = mkdtempSync(join(tmpdir(), 'sp-chroot-'));
+  chmodSync(base, 0o755);
+  process.on('exit', () => rmSync(base, { recursive: true, force: true }));
+  jail = join(base, 'jail');
+  const tools = ['/usr/bin/node', '/usr/bin/npm', '/usr/bin/id', '/bin/sh', '/usr/bin/cat', '/usr/bin/grep', '/usr/bin/ls', '/usr/bin/env', '/usr/bin/sleep', '/usr/bin/setsid', '/usr/bin/pgrep'];
+  const r = await runCli(['jail', 'create', jail, ...tools.flatMap((t) => ['--with', t])], { cwd: base });
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+});
+
+const chroot = (extra: string[], cmd: string[]) => ['--backend', 'chroot', '-r', jail, '--network', 'none', '-q', ...extra, '--', ...cmd];
+
+test('chroot: `id` prints only the target user (the original left gid 0 and group root)', async () => {
+  const r = await runCli(chroot(['-u', user.name], ['/usr/bin/id']), { cwd: makeProject() });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), `uid=${user.uid} gid=${user.gid} groups=${user.gid}`);
+  const nobody = await runCli(chroot([], ['/usr/bin/id']), { cwd: makeProject() });
+  assert.equal(nobody.stdout.trim(), 'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)');
+});
+
+test('chroot: /proc/self/status shows the drop is complete and irreversible', async () => {
+  const r = await runCli(chroot(['-u', user.name], ['/usr/bin/grep', '-E', '^(Uid|Gid|Groups|NoNewPrivs|CapEff|CapPrm):', '/proc/self/status']), { cwd: makeProject() });
+  assert.equal(r.status, 0, r.stderr);
+  const u = user.uid;
+  const g = user.gid;
+  assert.match(r.stdout, new RegExp(`^Uid:\\t${u}\\t${u}\\t${u}\\t${u}$`, 'm'));
+  assert.match(r.stdout, new RegExp(`^Gid:\\t${g}\\t${g}\\t${g}\\t${g}$`, 'm'));
+  assert.match(r.stdout, /^Groups:[\t ]*$/m);
+  assert.match(r.stdout, /^NoNewPrivs:\t1$/m);
+  assert.match(r.stdout, /^CapEff:\t0000000000000000$/m);
+  assert.match(r.stdout, /^CapPrm:\t0000000000000000$/m);
+});
+
+test('chroot: npm and node run inside a jail built by jail create', async () => {
+  const r = await runCli(chroot([], ['/usr/bin/npm', '--version']), { cwd: makeProject() });
+  assert.equal(r.status, 0, r.stderr);
+  const host = spawnSync('npm', ['--version'], { encoding: 'utf8' }).stdout.trim();
+  assert.equal(r.stdout.trim(), host);
+});
+
+test('chroot: the environment is cleared to the keep list', async () => {
+  const r = await runCli(chroot(['-k', 'KEEP_ME'], ['/usr/bin/env']), { cwd: makeProject(), env: { NPM_TOKEN: 'canary-npm', KEEP_ME: 'kept' } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /canary/);
+  assert.match(r.stdout, /^KEEP_ME=kept$/m);
+});
+
+test('chroot: no process outlives the program (PID namespace)', async () => {
+  const r = await runCli(chroot([], ['/bin/sh', '-c', 'setsid /usr/bin/sleep 31999 </dev/null >/dev/null 2>&1 & echo started']), { cwd: makeProject() });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(spawnSync('pgrep', ['-f', 'sleep 31999'], { encoding: 'utf8' }).stdout.trim(), '');
+});
+
+test('chroot: inherited descriptors above stderr are closed', async () => {
+  // Start safe-package with fd 3 open on a host directory (the classic fchdir escape).
+  const { installedCli } = await import('../../support/cli.js');
+  const out = spawnSync('/bin/sh', ['-c', 'exec 3</root 4</etc/shadow; exec "$@"', 'sh', installedCli(), ...chroot([], ['/usr/bin/ls', '/proc/self/fd'])], {
+    encoding: 'utf8',
+    cwd: makeProject(),
+  });
+  assert.equal(out.status, 0, out.stderr);
+  assert.deepEqual(out.stdout.trim().split(/\s+/).sort(), ['0', '1', '2', '3']); // 3 is ls's own directory handle
+});
+
+test('chroot: a jail the target user can write is refused before anything runs', async () => {
+  chmodSync(join(jail, 'usr', 'bin'), 0o777);
+  try {
+    const r = await runCli(chroot([], ['/usr/bin/id']), { cwd: makeProject() });
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /is not safe to use/);
+    assert.match(r.stderr, /usr\/bin/);
+    assert.equal(r.stdout, '');
+  } finally {
+    chmodSync(join(jail, 'usr', 'bin'), 0o755);
+  }
+});
+
+test('chroot: a missing root dir and a non-root caller are refused with 125', async () => {
+  const missing = await runCli(['--backend', 'chroot', '-r', '/nonexistent-jail', '--network', 'none', '--', '/usr/bin/id'], { cwd: makeProject() });
+  assert.equal(missing.status, 125, missing.stderr);
+  assert.match(missing.stderr, /jail directory \/nonexistent-jail does not exist/);
+  const asUser = await runCli(chroot([], ['/usr/bin/id']), { cwd: makeProject(user), user });
+  assert.equal(asUser.status, 125);
+  assert.match(asUser.stderr, /needs root/);
+});

@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lstatSync } from 'node:fs';
+import { decodeRdev, parseGetfattrFiles, parseMountinfo } from '../../../src/jail/check.js';
+
+test('mount points are read from mountinfo with octal escapes undone', () => {
+  const text = [
+    '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw',
+    '40 22 0:5 / /srv/my\\040jail/proc rw - proc proc rw',
+    '',
+  ].join('\n');
+  assert.deepEqual(parseMountinfo(text), ['/', '/srv/my jail/proc']);
+});
+
+test('device numbers decode as glibc major()/minor() do', () => {
+  assert.deepEqual(decodeRdev(0x103), { rdevMajor: 1, rdevMinor: 3 });
+  assert.deepEqual(decodeRdev(0x500), { rdevMajor: 5, rdevMinor: 0 });
+  // major 259, minor 1048575 in the 64-bit encoding
+  const major = 259;
+  const minor = 0xfffff;
+  const dev = BigInt(minor & 0xff) | (BigInt(major & 0xfff) << 8n) | (BigInt(minor & ~0xff) << 12n) | (BigInt(major & ~0xfff) << 32n);
+  assert.deepEqual(decodeRdev(Number(dev)), { rdevMajor: major, rdevMinor: minor });
+  const st = lstatSync('/dev/null');
+  assert.deepEqual(decodeRdev(st.rdev), { rdevMajor: 1, rdevMinor: 3 });
+});
+
+test("getfattr's file lines are read with octal escapes undone", () => {
+  const text = ['# file: /j/usr/bin/ping', 'security.capability=0sAQAAAgAgAAAAAAAAAAAAAAAAAAA=', '', '# file: /j/odd\\012name\\303\\251', 'security.capability=0s', ''].join('\n');
+  assert.deepEqual(parseGetfattrFiles(text), ['/j/usr/bin/ping', '/j/odd\nnameé']);
+});
