@@ -64,8 +64,6 @@ export interface Attack {
   readonly settleMs?: number;
 }
 
-const STAGING = 'writes inside the project are judged by staged writes with review (SPEC §5), not landed yet';
-
 function contains(path: string, marker: string): boolean {
   try {
     return readFileSync(path, 'utf8').includes(marker);
@@ -105,6 +103,20 @@ function symlinksOut(c: EvidenceContext): string[] {
       return; // dangling: points nowhere on the host
     }
     if (relative(c.project, target).startsWith('..')) out.push(`${relative(c.project, p)} is a symlink to ${target}, outside the project`);
+  });
+  return out;
+}
+
+function specialFiles(c: EvidenceContext): string[] {
+  const out: string[] = [];
+  walk(join(c.project, 'node_modules'), (p) => {
+    if (!p.includes(c.runTag)) return;
+    const st = lstatSync(p);
+    const rel = JSON.stringify(relative(c.project, p));
+    if (st.isFile() && (st.mode & 0o6000) !== 0) out.push(`${rel} kept its setuid/setgid bits`);
+    if (st.isFIFO()) out.push(`${rel} is a FIFO in the project`);
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(p)) out.push(`${rel} has control characters in its name`);
   });
   return out;
 }
@@ -219,29 +231,32 @@ export const ATTACKS: readonly Attack[] = [
     title: "plants an entry in npm's cache for later installs", covers: "Writes: trojanise the package manager's cache" },
 
   // ---- Writes inside the project: stopped only by staged writes with review
-  { id: 'stage-workflow', category: 'staging', payload: 'stage-workflow.js', does: ['wrote'], pending: STAGING,
+  { id: 'stage-workflow', category: 'staging', payload: 'stage-workflow.js', does: ['wrote'],
     evidence: projectFile('.github/workflows/sp-ci-helper.yml'),
     title: 'plants .github/workflows/sp-ci-helper.yml in the project', covers: 'Writes: .github/workflows/*.yml (Shai-Hulud)' },
-  { id: 'stage-git-hooks', category: 'staging', payload: 'stage-git-hooks.sh', does: ['wrote'], pending: STAGING, project: 'git',
+  { id: 'stage-git-hooks', category: 'staging', payload: 'stage-git-hooks.sh', does: ['wrote'], project: 'git',
     evidence: projectFile('.git/hooks/pre-commit', '.git/config'),
     title: "adds a pre-commit hook and core.fsmonitor to the project's .git", covers: 'Writes: git hooks, core.fsmonitor in .git/config' },
-  { id: 'stage-vscode-task', category: 'staging', payload: 'stage-vscode-task.js', does: ['wrote'], pending: STAGING,
+  { id: 'stage-vscode-task', category: 'staging', payload: 'stage-vscode-task.js', does: ['wrote'],
     evidence: projectFile('.vscode/tasks.json'),
     title: 'adds a .vscode/tasks.json task that runs on folder open', covers: 'Writes: .vscode/tasks.json' },
-  { id: 'stage-manifest', category: 'staging', payload: 'stage-manifest.js', does: ['wrote'], pending: STAGING, settleMs: 1000,
+  { id: 'stage-manifest', category: 'staging', payload: 'stage-manifest.js', does: ['wrote'], settleMs: 1000,
     evidence: projectFile('package.json'),
     title: 'adds a prepare script to the project package.json', covers: 'Writes: tamper with the manifest (add a scripts entry)' },
-  { id: 'stage-weaken-config', category: 'staging', payload: 'stage-weaken-config.js', does: ['wrote'], pending: STAGING,
+  { id: 'stage-weaken-config', category: 'staging', payload: 'stage-weaken-config.js', does: ['wrote'],
     evidence: projectFile('.npmrc', '.safe-package/config.json'),
     title: "rewrites the project's .npmrc and safe-package's project config to weaken the next run",
     covers: "Writes: the project's .npmrc, safe-package's own project config" },
-  { id: 'stage-symlink-out', category: 'staging', payload: 'stage-symlink-out.js', does: ['linked'], pending: STAGING,
+  { id: 'stage-symlink-out', category: 'staging', payload: 'stage-symlink-out.js', does: ['linked'],
     evidence: symlinksOut,
     title: 'leaves symlinks to ~/.bashrc and above the project in node_modules', covers: 'Copying results out: a symlink that points outside the project' },
+  { id: 'stage-special-files', category: 'staging', payload: 'stage-special-files.js', does: ['setuid', 'fifo', 'escape-name'],
+    evidence: specialFiles,
+    title: 'leaves a setuid file, a FIFO and a file named with a terminal escape in node_modules',
+    covers: 'Copying results out: setuid bits, special files, control characters in names' },
   { id: 'stage-trojan-dependency', category: 'staging', payload: 'stage-trojan-dependency.js', does: ['wrote'], project: 'with-dependency',
     params: (c) => ({ dependency: c.dependency }),
     evidence: (c) => (contains(join(c.project, 'node_modules', 'sp-benign-lib', 'index.js'), `sp-persist-${c.runTag}`) ? ['node_modules/sp-benign-lib/index.js was modified'] : []),
-    pending: `${STAGING}; note that SPEC §5 as written commits node_modules/** as is, so it would not stop this one either`,
     title: 'appends code to another installed package', covers: 'Writes: trojanise another installed package' },
 
   // ---- Processes and the terminal
@@ -285,6 +300,15 @@ export const ATTACKS: readonly Attack[] = [
     title: 'POSTs to an IP literal directly, ignoring proxy settings', covers: 'Network: direct connection that ignores the proxy settings' },
   { id: 'net-http-proxy-ip', category: 'network', payload: 'net-http-proxy.js', does: ['sent:http', 'sent:proxy'],
     title: 'asks the HTTP proxy (if any) for a loopback IP literal', covers: 'Network: proxy allowlist confusion (IP literals); services on the host\'s loopback' },
+  { id: 'net-proxy-connect-ip', category: 'network', payload: 'net-proxy-confusion.js', does: ['tunnel', 'delivered'],
+    params: () => ({ variant: 'connect-ip' }),
+    title: 'opens a CONNECT tunnel through the proxy to a loopback IP literal', covers: 'Network: proxy allowlist confusion (IP literals, CONNECT)' },
+  { id: 'net-proxy-userinfo', category: 'network', payload: 'net-proxy-confusion.js', does: ['delivered'],
+    params: () => ({ variant: 'userinfo' }),
+    title: 'asks the proxy for http://registry.npmjs.org@127.0.0.1:PORT/', covers: 'Network: proxy allowlist confusion (user@host)' },
+  { id: 'net-proxy-host-header', category: 'network', payload: 'net-proxy-confusion.js', does: ['delivered'],
+    params: () => ({ variant: 'host-header' }),
+    title: 'asks the proxy for the registry with a Host header naming the sink', covers: 'Network: proxy allowlist confusion (Host mismatch)' },
   { id: 'net-dns-udp', category: 'network', payload: 'net-dns.js', does: ['sent'],
     title: 'sends secrets in the labels of a DNS query over UDP', covers: 'Network: DNS exfiltration' },
   { id: 'net-raw-tcp', category: 'network', payload: 'net-raw-tcp.js', does: ['connected'],

@@ -51,10 +51,10 @@ export interface ControlRecord {
   readonly outputTail: string;
 }
 
-// npm's own cache and safe-package's cache change with every install: they are not
-// attack evidence (the cache attack checks its own marker there). At the very end they
-// are removed if they were not there before the suite.
-const NPM_CACHES = (rel: string) => rel === '.npm' || rel === '.cache/safe-package';
+// npm's own cache, safe-package's cache and safe-package's commit journal change with
+// every install: they are not attack evidence (the cache attack checks its own marker
+// there). At the very end they are removed if they were not there before the suite.
+const NPM_CACHES = (rel: string) => rel === '.npm' || rel === '.cache/safe-package' || rel === '.safe-package/state';
 const HOME_WATCH: SnapshotOptions = { skip: NPM_CACHES };
 const HOME_ORIGINAL: SnapshotOptions = { opaque: NPM_CACHES };
 const WORKSPACE_WATCH: SnapshotOptions = { skip: (rel) => rel.startsWith('proj-') };
@@ -69,9 +69,15 @@ function chownTree(path: string, user: FixtureUser): void {
   if (r.status !== 0) throw new Error(`chown -R ${path} failed: ${r.stderr}`);
 }
 
+/** The end of an install's output, without colours and with any canary masked. */
 function tail(text: string, lines = 15): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split('\n').slice(-lines).join('\n');
+  return text
+    // eslint-disable-next-line no-control-regex
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .replace(/spc-[a-z0-9]+-[0-9a-f]{16}/g, '<canary>')
+    .split('\n')
+    .slice(-lines)
+    .join('\n');
 }
 
 const KEYRING_ADD = `
@@ -136,9 +142,12 @@ export class AttackSuite {
     // The home as it was, to put back at the end; then the canaries.
     this.homeOriginal = snapshot(this.user.home, HOME_ORIGINAL);
     rmSync(join(this.user.home, '.safe-package'), { recursive: true, force: true });
-    if (!existsSync(join(this.user.home, '.cache'))) {
-      mkdirSync(join(this.user.home, '.cache'), { mode: 0o700 });
-      chownSync(join(this.user.home, '.cache'), this.user.uid, this.user.gid);
+    // The folders safe-package keeps its own state in (outside the jail's reach) exist
+    // from the start, so that their appearance is not mistaken for an attack's doing.
+    for (const dir of ['.cache', '.safe-package']) {
+      if (existsSync(join(this.user.home, dir))) continue;
+      mkdirSync(join(this.user.home, dir), { mode: 0o700 });
+      chownSync(join(this.user.home, dir), this.user.uid, this.user.gid);
     }
     for (const f of this.canaries.home) writeAs(this.user, join(this.user.home, f.rel), f.content, f.mode);
     for (const f of this.canaries.home) {
