@@ -12,7 +12,10 @@ PTRACE_PEEKDATA, PTRACE_ATTACH, PTRACE_DETACH = 2, 16, 17
 CANARY = re.compile(rb'spc-[a-z0-9]+-[0-9a-f]{16}')
 
 loot = set()
-for pid in processes_named(cfg['params']['target']):
+# The target by name; when it cannot be seen, whatever can: the parent shell (so that
+# "could ptrace inside the jail" is told apart from "ptrace itself is refused").
+targets = processes_named(cfg['params']['target']) or [os.getppid()]
+for pid in targets:
     if libc.ptrace(PTRACE_ATTACH, pid, None, None) != 0:
         note(f'attach {pid}: errno {ctypes.get_errno()}')
         continue
