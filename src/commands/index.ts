@@ -15,7 +15,6 @@ export async function runCommand(command: CommandName, cli: CliOptions, io: Io, 
     case 'shell-init':
       return (await import('./shell-init.js')).runShellInit(cli.positionals, io, name);
     case 'recover':
-      io.stderr.write(`${name}: recover: not available in this build yet\n`);
-      return 125;
+      return (await import('./recover.js')).runRecover(cli.positionals, io, name);
   }
 }

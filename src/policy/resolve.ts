@@ -18,6 +18,7 @@ import type { ProfileName } from '../profiles/types.js';
 import type { ToolConfig } from '../profiles/tool-config.js';
 import { closest } from '../util/did-you-mean.js';
 import { parseHostRule } from '../net/host-rule.js';
+import { decidePhases } from './phases.js';
 import { buildEnvironment, SANE_PATH } from './environment.js';
 import type { BackendName, Invoker, JailUser, Policy } from './types.js';
 
@@ -53,6 +54,8 @@ export interface HostFacts {
   toolConfig(profile: ProfileName, jailHome: string, nodePath: string | undefined): ToolConfig;
   /** safe-package's own cache directory for a profile's caches (created by the runner). */
   cacheDir(user: JailUser, dropPrivileges: boolean): string;
+  /** Names of the scripts in the project's package.json (empty when there is none). */
+  projectScripts(dir: string): string[];
 }
 
 function chooseUser(config: ResolvedConfig, host: HostFacts, warnings: string[]): { user: UserEntry; fromCli: boolean } {
@@ -243,6 +246,24 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
   if (backend === 'sandbox' && !rootDir) checkProjectDir(projectDir, host.invoker.home, user);
 
   const readOnlyPaths = [...new Set([...(needs?.prefixes ?? []), ...tool.readOnlyPaths, ...env.trustPaths])];
+
+  // Phases (SPEC §7). Yarn classic has no rebuild command; npm's serves its node_modules.
+  let rebuildTool: string | undefined;
+  if (profile.twoPhase && backend === 'sandbox') {
+    if (profileName === 'yarn') {
+      const npm = host.findProgram('npm', hostPath, host.cwd);
+      rebuildTool = npm.found ? npm.path : undefined;
+    } else rebuildTool = programPath;
+  }
+  const { phases } = decidePhases({
+    profile: profileName,
+    args,
+    twoPhase: rebuildTool !== undefined,
+    projectHasPrepare: host.projectScripts(projectDir).includes('prepare'),
+  });
+  if (profile.twoPhase && backend !== 'sandbox') {
+    warnings.push(`the ${backend} backend runs installs in one phase: install scripts run with the same network as the download (two-phase installs need the sandbox)`);
+  }
   const limits = { ...DEFAULT_LIMITS, ...(v.limits ?? {}) };
 
   return {
@@ -267,6 +288,9 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
     readOnlyPaths,
     files: tool.files,
     removedCredentials: tool.removedCredentials,
+    credentials: tool.credentials,
+    phases,
+    ...(rebuildTool !== undefined ? { rebuildTool } : {}),
     limits,
     output: { ...(v.report !== undefined ? { report: v.report } : {}), strict: v.strict ?? false, quiet: cli.quiet },
     warnings,

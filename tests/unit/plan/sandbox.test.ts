@@ -23,6 +23,8 @@ function policy(over: Partial<Policy> = {}): Policy {
     readOnlyPaths: ['/home/dev/.nvm/versions/node/v20', '/home/dev/.nvm/versions/node/v20/lib'],
     files: [{ path: '/home/dev/.npmrc', content: 'registry=https://r/\n', from: '/home/dev/.npmrc' }],
     removedCredentials: [],
+    credentials: { files: [{ path: '/home/dev/.npmrc', content: '//r/:_authToken=SECRET\n', from: '/home/dev/.npmrc' }], env: { NPM_TOKEN: 'SECRET' } },
+    phases: [],
     limits: { processes: 100, file_size: 1000, open_files: 50, timeout: 60 },
     output: { strict: false, quiet: false },
     warnings: [],
@@ -105,4 +107,23 @@ test('--explain never shows a kept variable\'s value', () => {
   assert.ok(text.includes('NPM_KEPT (kept; value not shown)'));
   assert.ok(!text.includes('=tok'));
   assert.ok(text.includes('registry.npmjs.org:443'));
+});
+
+test('credentials reach only the install phase; the scripts phase has no network and a read-only cache', () => {
+  const install = { name: 'install' as const, program: 'user' as const, network: true, credentials: true, cacheWritable: true, env: { npm_config_ignore_scripts: 'true' }, describe: '' };
+  const scripts = { name: 'scripts' as const, program: 'rebuild' as const, network: false, credentials: false, cacheWritable: false, env: {}, describe: '' };
+  const p = policy({ env: { vars: { PATH: '/usr/bin', HOME: '/home/dev', npm_config_cache: '/home/dev/.cache/safe-package/npm', HTTPS_PROXY: 'http://127.0.0.1:3128' }, withheld: [], keptButUnset: [], trustPaths: [] } });
+  const dataOf = (plan: ReturnType<typeof planSandbox>) => plan.fds.map((f) => (f.kind === 'data' ? f.data.toString() : '')).join('\n');
+  const one = planSandbox({ policy: p, layout, tools, seccomp: Buffer.alloc(8), emptyFile: '/c/empty', phase: install });
+  assert.equal(one.env.NPM_TOKEN, 'SECRET');
+  assert.equal(one.env.npm_config_ignore_scripts, 'true');
+  assert.match(dataOf(one), /_authToken=SECRET/);
+  const two = planSandbox({ policy: p, layout, tools, seccomp: Buffer.alloc(8), emptyFile: '/c/empty', phase: scripts, command: { path: '/usr/bin/npm', args: ['rebuild'] } });
+  assert.equal(two.env.NPM_TOKEN, undefined);
+  assert.equal(two.env.HTTPS_PROXY, undefined);
+  assert.doesNotMatch(dataOf(two), /SECRET/);
+  assert.match(dataOf(two), /registry=https:\/\/r\//);
+  assert.ok(two.jailArgs!.includes('--unshare-net'));
+  assert.deepEqual(argPairs(two.jailArgs!, '--ro-bind').find(([, to]) => to === '/home/dev/.cache/safe-package/npm'), ['/home/dev/.cache/safe-package/npm', '/home/dev/.cache/safe-package/npm']);
+  assert.deepEqual(two.argv.slice(-2), ['/usr/bin/npm', 'rebuild']);
 });

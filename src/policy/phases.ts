@@ -1,0 +1,116 @@
+// Two-phase installs (SPEC §7): registry credentials never meet third-party code.
+//
+//   phase 1 "install": the user's command with lifecycle scripts disabled; the registry
+//            through the proxy; the user's credentials; the cache writable.
+//   phase 2 "scripts": the dependencies' and the project's install scripts; no network,
+//            no credentials, the cache read-only (a script cannot poison later installs).
+//
+// Anything that is not an install runs in one phase without credentials. Pure.
+
+import type { ProfileName } from '../profiles/types.js';
+import { classifyCommand, type ClassifiedCommand } from '../profiles/commands.js';
+
+export type PhaseName = 'install' | 'scripts' | 'run';
+
+/** How phase 2 finds its arguments once phase 1 has run. */
+export type ScriptsTarget =
+  /** `npm rebuild`: every dependency and the project's own install scripts (npm ci, bare install). */
+  | { readonly kind: 'all' }
+  /** `npm rebuild <names>`: only the packages phase 1 added or changed. */
+  | { readonly kind: 'changed' };
+
+export interface Phase {
+  readonly name: PhaseName;
+  /** Program and arguments; for 'scripts' the program is the rebuild tool. */
+  readonly program: 'user' | 'rebuild';
+  readonly network: boolean;
+  readonly credentials: boolean;
+  readonly cacheWritable: boolean;
+  /** Variables set for this phase only. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly scripts?: ScriptsTarget;
+  /** After `npm rebuild` of a bare install: also run the project's `prepare` script. */
+  readonly prepare?: boolean;
+  /** A short account for --explain and the report. */
+  readonly describe: string;
+}
+
+export interface PhaseInput {
+  readonly profile: ProfileName;
+  readonly args: readonly string[];
+  /** The profile supports two phases (npm, pnpm, yarn). */
+  readonly twoPhase: boolean;
+  /** The project's package.json defines a `prepare` script. */
+  readonly projectHasPrepare: boolean;
+}
+
+export interface PhaseDecision {
+  readonly phases: readonly Phase[];
+  readonly command: ClassifiedCommand | undefined;
+}
+
+const ONE_PHASE: Phase = {
+  name: 'run',
+  program: 'user',
+  network: true,
+  credentials: false,
+  cacheWritable: true,
+  env: {},
+  describe: 'one phase, without your registry credentials',
+};
+
+export function decidePhases(input: PhaseInput): PhaseDecision {
+  if (!input.twoPhase) return { phases: [ONE_PHASE], command: undefined };
+  const tool = input.profile === 'pnpm' ? 'pnpm' : input.profile === 'yarn' ? 'yarn' : 'npm';
+  const command = classifyCommand(tool, input.args);
+  if (command.kind === 'other') return { phases: [ONE_PHASE], command };
+
+  const install: Phase = {
+    name: 'install',
+    program: 'user',
+    network: true,
+    credentials: true,
+    cacheWritable: true,
+    // npm, pnpm and yarn classic all read this; no lifecycle script runs in this phase.
+    env: { npm_config_ignore_scripts: 'true', YARN_IGNORE_SCRIPTS: 'true' },
+    describe: 'lifecycle scripts off; the registry through the proxy; your registry credentials; cache writable',
+  };
+  // Removing packages runs no install scripts; neither does an install the user ran
+  // with --ignore-scripts.
+  if (command.kind === 'uninstall' || command.ignoreScripts) return { phases: [install], command };
+
+  const bare = command.packages.length === 0 && (command.kind === 'install' || command.kind === 'ci');
+  const scripts: Phase = {
+    name: 'scripts',
+    program: 'rebuild',
+    network: false,
+    credentials: false,
+    cacheWritable: false,
+    env: { npm_config_offline: 'true', npm_config_logs_dir: '/tmp/npm-logs', npm_config_update_notifier: 'false' },
+    scripts: bare ? { kind: 'all' } : { kind: 'changed' },
+    prepare: bare && input.projectHasPrepare,
+    describe: `${bare ? "every package's and the project's install scripts" : 'install scripts of the packages this install changed'}; no network; no credentials; cache read-only`,
+  };
+  return { phases: [install, scripts], command };
+}
+
+/**
+ * The names of the packages phase 1 wrote, from the staging layer's node_modules trees:
+ * `node_modules/a`, `node_modules/@s/b`, `node_modules/a/node_modules/c`. Pure over a
+ * list of relative paths.
+ */
+export function changedPackages(paths: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (const p of paths) {
+    const parts = p.split('/');
+    for (let i = 0; i < parts.length - 1; i++) {
+      if (parts[i] !== 'node_modules') continue;
+      const first = parts[i + 1]!;
+      if (first.startsWith('.')) continue;
+      if (first.startsWith('@')) {
+        if (parts[i + 2]) names.add(`${first}/${parts[i + 2]}`);
+      } else names.add(first);
+    }
+  }
+  return [...names].sort();
+}
