@@ -10,7 +10,7 @@
 // as it was before setup().
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -55,8 +55,11 @@ export interface ControlRecord {
 // every install: they are not attack evidence (the cache attack checks its own marker
 // there). At the very end they are removed if they were not there before the suite.
 const NPM_CACHES = (rel: string) => rel === '.npm' || rel === '.cache/safe-package' || rel === '.safe-package/state';
-const HOME_WATCH: SnapshotOptions = { skip: NPM_CACHES };
-const HOME_ORIGINAL: SnapshotOptions = { opaque: NPM_CACHES };
+// Other package managers' stores, which other test suites fill as the same fixture user:
+// neither evidence nor ours to put back.
+const OTHER_CACHES = (rel: string) => ['.local/share/pnpm', '.cache/pnpm', '.cache/yarn', '.yarn', '.cache/pip', '.cache/node-gyp'].includes(rel);
+const HOME_WATCH: SnapshotOptions = { skip: (rel) => NPM_CACHES(rel) || OTHER_CACHES(rel) };
+const HOME_ORIGINAL: SnapshotOptions = { opaque: NPM_CACHES, skip: OTHER_CACHES };
 const WORKSPACE_WATCH: SnapshotOptions = { skip: (rel) => rel.startsWith('proj-') };
 const INSTALL_TIMEOUT_SECONDS = 120;
 
@@ -115,6 +118,7 @@ export class AttackSuite {
   private runner = '';
   private setuidDir = '';
   private otherSecret = '';
+  private otherHomeTimes?: { atime: Date; mtime: Date };
   private keyId?: number;
   private sinks?: Sinks;
   private tarballs = new Map<string, string>();
@@ -168,6 +172,8 @@ export class AttackSuite {
     this.workspaceBaseline = snapshot(this.workspace, WORKSPACE_WATCH);
 
     // Another user's secret and that user's setuid binary, where the jail can see it.
+    const otherHome = statSync(this.other.home);
+    this.otherHomeTimes = { atime: otherHome.atime, mtime: otherHome.mtime };
     this.otherSecret = join(this.other.home, `.sp-attacks-${this.runTag}-secret`);
     writeFileSync(this.otherSecret, `${this.canaries.values.get('otheruser')}\n`, { mode: 0o600 });
     chownSync(this.otherSecret, this.other.uid, this.other.gid);
@@ -397,6 +403,7 @@ export class AttackSuite {
     }
     if (this.setuidDir) rmSync(this.setuidDir, { recursive: true, force: true });
     if (this.otherSecret) rmSync(this.otherSecret, { force: true });
+    if (this.otherHomeTimes) utimesSync(this.other.home, this.otherHomeTimes.atime, this.otherHomeTimes.mtime);
     if (this.homeOriginal) restoreTree(this.user.home, this.homeOriginal, HOME_ORIGINAL);
     if (this.root) rmSync(this.root, { recursive: true, force: true });
   }
