@@ -132,9 +132,12 @@ export class AttackSuite {
   private restored = false;
 
   async setup(): Promise<void> {
-    for (const tool of ['/usr/bin/python3', '/usr/bin/npm', '/usr/bin/node']) {
-      if (!existsSync(tool)) throw new Error(`the attack suite needs ${tool}`);
+    // The fixture user runs npm, node and python3 from the system PATH, as a user would.
+    const path = baseEnv(this.user).PATH!.split(':');
+    for (const tool of ['python3', 'npm', 'node']) {
+      if (!path.some((dir) => existsSync(join(dir, tool)))) throw new Error(`the attack suite needs ${tool} on the PATH of ${this.user.name} (${path.join(':')})`);
     }
+    if (!existsSync('/usr/bin/python3')) throw new Error('the attack suite needs /usr/bin/python3 (its terminal runner and Python payloads use it)');
     // The verdicts are about safe-package's default policy: no configuration file may
     // change it (the user's own is set aside below and put back at the end).
     if (existsSync(SYSTEM_CONFIG)) throw new Error(`${SYSTEM_CONFIG} exists: the attack suite judges the default policy; move it away to run the suite`);
@@ -364,7 +367,7 @@ export class AttackSuite {
       name === CONTROL_BUILD
         ? [`process.stdout.write(require('${CONTROL_BUILD}')())`, `generated at install: ${this.runTag}`]
         : [`process.stdout.write(String(require('${CONTROL_NATIVE}').add(2, 3)))`, '5'];
-    const check = spawnSync('/usr/bin/node', ['-e', code], { cwd: project, uid: this.user.uid, gid: this.user.gid, encoding: 'utf8', env: baseEnv(this.user) });
+    const check = spawnSync('node', ['-e', code], { cwd: project, uid: this.user.uid, gid: this.user.gid, encoding: 'utf8', env: baseEnv(this.user) });
     rmSync(project, { recursive: true, force: true });
     const rec: ControlRecord = {
       control: name,
