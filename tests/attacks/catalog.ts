@@ -18,6 +18,8 @@ export interface PackContext {
   /** safe-package's default process limit: the fork bomb must go beyond it. */
   readonly processLimit: number;
   readonly ttyMarker: string;
+  /** Put in the escape sequences the terminal attack writes. */
+  readonly ttyWriteMarker: string;
   readonly setuidBinary: string;
   readonly otherUserSecret: string;
   readonly dependency: string;
@@ -31,6 +33,9 @@ export interface EvidenceContext {
   readonly processLimit: number;
   /** Peak number of fork-bomb processes seen on the host at once. */
   readonly bombPeak: number;
+  /** Everything the install wrote to the user's terminal. */
+  readonly terminalOutput: string;
+  readonly ttyWriteMarker: string;
   /** dev:ino of every canary file planted in the home. */
   readonly canaryInodes: ReadonlySet<string>;
 }
@@ -270,6 +275,11 @@ export const ATTACKS: readonly Attack[] = [
   { id: 'tiocsti', category: 'process', payload: 'tiocsti.py', does: ['injected'],
     params: (c) => ({ marker: c.ttyMarker }),
     title: "pushes a command into the user's terminal with TIOCSTI", covers: 'Processes: TIOCSTI keystroke injection (CVE-2017-5226)' },
+  { id: 'terminal-escape', category: 'process', payload: 'terminal-escape.py', does: ['wrote-terminal'],
+    params: (c) => ({ marker: c.ttyWriteMarker }),
+    evidence: (c) => (c.terminalOutput.includes(`\u001b]0;${c.ttyWriteMarker}`) ? ["the install script's escape sequences reached the user's terminal"] : []),
+    title: "writes OSC 52 (clipboard) and title escape sequences to the user's terminal",
+    covers: 'Processes and the terminal: escape sequences to the user\'s terminal (beyond ATTACKS.md, next to TIOCSTI)' },
   { id: 'fork-bomb', category: 'process', payload: 'fork-bomb.py', does: ['forked'],
     params: (c) => ({ bound: c.processLimit + 256 }),
     args: (c) => [`sp-bomb-${c.runTag}`],

@@ -108,6 +108,7 @@ export class AttackSuite {
   readonly netMarker = hex(8);
   readonly stage2Marker = `stage2-${hex(8)}`;
   readonly ttyMarker = `sp-tty-${hex(8)}`;
+  readonly ttyWriteMarker = `sp-osc-${hex(8)}`;
   readonly processLimit = DEFAULT_LIMITS.processes;
   readonly records: RunRecord[] = [];
   readonly controls: ControlRecord[] = [];
@@ -210,6 +211,7 @@ export class AttackSuite {
       runTag: this.runTag,
       processLimit: this.processLimit,
       ttyMarker: this.ttyMarker,
+      ttyWriteMarker: this.ttyWriteMarker,
       setuidBinary: setuidCat,
       otherUserSecret: this.otherSecret,
       dependency: BENIGN_DEPENDENCY,
@@ -307,6 +309,8 @@ export class AttackSuite {
       runTag: this.runTag,
       processLimit: this.processLimit,
       bombPeak: counter.peak,
+      terminalOutput: result.output,
+      ttyWriteMarker: this.ttyWriteMarker,
       canaryInodes: this.canaryInodes,
     };
     escaped.push(...(attack.evidence?.(ctx) ?? []));
