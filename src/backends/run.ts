@@ -77,10 +77,17 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
   // A commit a crash interrupted is finished or undone before anything touches the project.
   if (staging) notes.push(...(await staging.recoverInterrupted(p)));
   const runDir = p.backend === 'sandbox' ? createStage(p) : undefined;
-  let proxy: RunningProxy | undefined;
+  // One proxy per network scope, started when a phase first needs it.
+  const proxies = new Map<Phase['network'], RunningProxy>();
   const net = p.network.proxied ? await import('./network.js') : undefined;
+  const proxyFor = async (scope: Phase['network']): Promise<RunningProxy | undefined> => {
+    if (!runDir || !net) return undefined;
+    let proxy = proxies.get(scope);
+    if (!proxy) proxies.set(scope, (proxy = await net.startJailProxy(p, runDir, scope)));
+    return proxy;
+  };
+  const closeProxies = () => Promise.all([...proxies.values()].map((x) => x.close()));
   try {
-    if (runDir && net) proxy = await net.startJailProxy(p, runDir);
     const started = Date.now();
     const phases: PhaseRecord[] = [];
     let outcome: Outcome | undefined;
@@ -90,7 +97,8 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
       if (main) steps.push(main);
       if (phase.prepare && p.rebuildTool) steps.push({ path: p.rebuildTool, args: ['run', 'prepare'] });
       for (const command of steps) {
-        const bridge = phase.network && proxy && net ? net.bridgeSpec(proxy.socketPath) : undefined;
+        const proxy = await proxyFor(phase.network);
+        const bridge = proxy && net ? net.bridgeSpec(proxy.socketPath) : undefined;
         const { plan } = makePlan(p, { ...prepared, ...(runDir ? { runDir } : {}), staged: staged && runDir !== undefined, ...(bridge ? { bridge } : {}) }, phase, command);
         const remaining = Math.max(1, p.limits.timeout - (Date.now() - started) / 1000);
         // When launch returns, every process of the jail is gone.
@@ -100,10 +108,15 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
       }
       if (outcome && (outcome.setupFailed || outcome.spawnError || outcome.timedOut || outcome.status !== 0)) break;
     }
-    await proxy?.close();
+    await closeProxies();
     if (!outcome) throw new Error('no phase ran');
     const total: Outcome = { ...outcome, durationMs: Date.now() - started };
-    const records = proxy && net ? net.networkRecords(proxy) : { blocked: [], contacted: [] };
+    const records = { blocked: [] as BlockedConnection[], contacted: [] as ContactedHost[] };
+    for (const [scope, proxy] of proxies) {
+      const r = net!.networkRecords(proxy, scope === 'policy' ? undefined : 'scripts');
+      records.blocked.push(...r.blocked);
+      records.contacted.push(...r.contacted);
+    }
     const base = { outcome: total, phases, ...records, notes };
     if (!staging || !runDir || total.setupFailed || total.spawnError) return base;
     try {
@@ -113,7 +126,7 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
       return { ...base, commitError: (err as Error).message };
     }
   } finally {
-    await proxy?.close();
+    await closeProxies();
     if (runDir) removeStage(runDir);
   }
 }

@@ -83,12 +83,13 @@ export interface SandboxInput {
   readonly command?: { readonly path: string; readonly args: readonly string[] };
 }
 
-const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'npm_config_proxy', 'npm_config_https_proxy', 'NO_PROXY', 'no_proxy'];
+export const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'npm_config_proxy', 'npm_config_https_proxy', 'NO_PROXY', 'no_proxy'];
 
 /** The environment of one phase: the policy's, the phase's own, credentials only where allowed. Pure. */
 export function phaseEnvironment(p: Policy, phase: Phase | undefined): Record<string, string> {
   const env: Record<string, string> = { ...p.env.vars, ...(phase?.env ?? {}) };
-  if (phase && !phase.network) for (const name of PROXY_VARIABLES) delete env[name];
+  // Without a bridge there is nothing to point tools at.
+  if (!p.network.proxied) for (const name of PROXY_VARIABLES) delete env[name];
   if (phase?.credentials) Object.assign(env, p.credentials.env);
   return env;
 }
@@ -156,8 +157,8 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
   const phase = input.phase;
   const env = phaseEnvironment(p, phase);
   const command = input.command ?? p.command;
-  // The scripts phase has no network at all, whatever the policy says.
-  const hostNetwork = p.network.mode === 'host' && (phase?.network ?? true);
+  // The scripts phase never gets the host network, whatever the policy says.
+  const hostNetwork = p.network.mode === 'host' && (phase?.network ?? 'policy') === 'policy';
   const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', ...(hostNetwork ? [] : ['net'])];
   // With an outer layer, the network namespace is made there so the bridge shares it.
   const outer = input.stage !== undefined || input.bridge !== undefined;

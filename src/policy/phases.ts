@@ -2,8 +2,11 @@
 //
 //   phase 1 "install": the user's command with lifecycle scripts disabled; the registry
 //            through the proxy; the user's credentials; the cache writable.
-//   phase 2 "scripts": the dependencies' and the project's install scripts; no network,
-//            no credentials, the cache read-only (a script cannot poison later installs).
+//   phase 2 "scripts": the dependencies' and the project's install scripts; no network
+//            but the hosts the user allowed by name (allow_hosts, e.g. for a prebuilt
+//            binary; never the registry by default), no credentials, the cache read-only
+//            (a script cannot poison later installs). Refused attempts are still recorded,
+//            so the summary can say what a script tried and how to allow it.
 //
 // Anything that is not an install runs in one phase without credentials. Pure.
 
@@ -23,7 +26,11 @@ export interface Phase {
   readonly name: PhaseName;
   /** Program and arguments; for 'scripts' the program is the rebuild tool. */
   readonly program: 'user' | 'rebuild';
-  readonly network: boolean;
+  /**
+   * 'policy': the run's network policy (the registry and allow_hosts through the proxy);
+   * 'allowed-hosts-only': through the proxy, but only the user's allow_hosts.
+   */
+  readonly network: 'policy' | 'allowed-hosts-only';
   readonly credentials: boolean;
   readonly cacheWritable: boolean;
   /** Variables set for this phase only. */
@@ -52,7 +59,7 @@ export interface PhaseDecision {
 const ONE_PHASE: Phase = {
   name: 'run',
   program: 'user',
-  network: true,
+  network: 'policy',
   credentials: false,
   cacheWritable: true,
   env: {},
@@ -68,7 +75,7 @@ export function decidePhases(input: PhaseInput): PhaseDecision {
   const install: Phase = {
     name: 'install',
     program: 'user',
-    network: true,
+    network: 'policy',
     credentials: true,
     cacheWritable: true,
     // npm, pnpm and yarn classic all read this; no lifecycle script runs in this phase.
@@ -83,13 +90,13 @@ export function decidePhases(input: PhaseInput): PhaseDecision {
   const scripts: Phase = {
     name: 'scripts',
     program: 'rebuild',
-    network: false,
+    network: 'allowed-hosts-only',
     credentials: false,
     cacheWritable: false,
     env: { npm_config_offline: 'true', npm_config_logs_dir: '/tmp/npm-logs', npm_config_update_notifier: 'false' },
     scripts: bare ? { kind: 'all' } : { kind: 'changed' },
     prepare: bare && input.projectHasPrepare,
-    describe: `${bare ? "every package's and the project's install scripts" : 'install scripts of the packages this install changed'}; no network; no credentials; cache read-only`,
+    describe: `${bare ? "every package's and the project's install scripts" : 'install scripts of the packages this install changed'}; no network but the hosts you allowed by name; no credentials; cache read-only`,
   };
   return { phases: [install, scripts], command };
 }

@@ -278,7 +278,7 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
     dropPrivileges,
     ...(rootDir !== undefined ? { rootDir } : {}),
     env,
-    network: { mode, allow, registries: tool.registries, proxied },
+    network: { mode, allow, userAllowed: v.allow_hosts ?? [], registries: tool.registries, proxied },
     project: {
       dir: projectDir,
       hide: [...new Set([...DEFAULT_HIDE, ...(v.hide ?? [])])],

@@ -49,6 +49,8 @@ export interface Policy {
     /** host[:port] rules for the proxy: registry hosts plus allow_hosts. */
     readonly allow: readonly string[];
     readonly registries: readonly string[];
+    /** Hosts the user allowed by name (allow_hosts): the only ones the scripts phase may reach. */
+    readonly userAllowed: readonly string[];
     /** The jail reaches the network through the proxy (registry mode with something allowed). */
     readonly proxied: boolean;
   };

@@ -17,6 +17,8 @@ export interface BlockedConnection {
   readonly reason: string;
   /** How many identical attempts were merged into this record. */
   readonly count?: number;
+  /** The phase that tried: 'scripts' means an install script. */
+  readonly phase?: string;
   readonly package?: string;
   readonly suggestion?: string;
 }

@@ -167,13 +167,42 @@ test('--ignore-scripts: one phase, no script runs', async () => {
 test('--explain shows both phases and what each one gets', async () => {
   const cwd = project();
   const r = await runCli(['--explain', '--json', 'npm', 'ci'], { cwd, user });
-  const doc = JSON.parse(r.stdout) as { phases: { name: string; network: boolean; credentials: boolean; cache_writable: boolean }[] };
+  const doc = JSON.parse(r.stdout) as { phases: { name: string; network: string; credentials: boolean; cache_writable: boolean }[] };
   assert.deepEqual(
     doc.phases.map((p) => [p.name, p.network, p.credentials, p.cache_writable]),
     [
-      ['install', true, true, true],
-      ['scripts', false, false, false],
+      ['install', 'policy', true, true],
+      ['scripts', 'allowed-hosts-only', false, false],
     ],
   );
   assert.ok(!r.stdout.includes(registry.token));
+});
+
+test('an install script reaching for a host is refused and named; --allow-host lets it through in the scripts phase only', async () => {
+  const fetcher = uniqueName('prebuilt-fetcher');
+  // Like prebuild-install: fetch a binary through the proxy the environment names.
+  const script = `
+const http = require('http'); const fs = require('fs'); const path = require('path');
+const proxy = new URL(process.env.HTTP_PROXY || 'http://127.0.0.1:1');
+const req = http.request({ host: proxy.hostname, port: proxy.port, method: 'GET', path: '${registry.url}-/ping', headers: { host: '${registry.host}' } }, (res) => {
+  fs.writeFileSync(path.join(__dirname, 'status'), String(res.statusCode)); res.resume();
+});
+req.on('error', (e) => fs.writeFileSync(path.join(__dirname, 'status'), 'error ' + e.code));
+req.end();`;
+  await registry.publishFixture({ name: fetcher, scripts: { postinstall: 'node fetch.js' }, files: { 'fetch.js': script } });
+  const cwd = project();
+  const r = await runCli(['--report', join(cwd, 'r.json'), 'npm', 'install', fetcher, '--no-audit', '--no-fund'], { cwd, user });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(join(cwd, 'node_modules', fetcher, 'status'), 'utf8'), '403');
+  const report = JSON.parse(readFileSync(join(cwd, 'r.json'), 'utf8')) as { network: { blocked: { host: string; port: number; phase?: string; suggestion?: string }[] } };
+  const b = report.network.blocked.find((x) => x.port === registry.port);
+  assert.ok(b, JSON.stringify(report.network));
+  assert.equal(b.phase, 'scripts');
+  assert.equal(b.suggestion, `--allow-host ${registry.host}`);
+  assert.match(r.stderr, new RegExp(`127.0.0.1:${registry.port} \\(from an install script\\)`));
+
+  const allowed = project();
+  const r2 = await runCli(['--allow-host', registry.host, 'npm', 'install', fetcher, '--no-audit', '--no-fund'], { cwd: allowed, user });
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.equal(readFileSync(join(allowed, 'node_modules', fetcher, 'status'), 'utf8'), '200');
 });

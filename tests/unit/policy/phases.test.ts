@@ -28,7 +28,7 @@ test('only the install phase gets credentials and the writable cache', () => {
   assert.equal(install!.credentials, true);
   assert.equal(install!.env.npm_config_ignore_scripts, 'true');
   assert.equal(scripts!.credentials, false);
-  assert.equal(scripts!.network, false);
+  assert.equal(scripts!.network, 'allowed-hosts-only');
   assert.equal(scripts!.cacheWritable, false);
   assert.deepEqual(scripts!.scripts, { kind: 'all' });
   assert.equal(scripts!.prepare, true);

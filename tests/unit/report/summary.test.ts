@@ -45,7 +45,7 @@ test('blocked hosts and discarded writes are listed, with file names neutralised
     writes: { staged: true, committed: [], discarded: [{ path: 'x\x1b]0;pwned\x07', kind: 'added', reason: 'outside write rules' }] },
   });
   const text = summaryLines(r, PLAIN, true).join('\n');
-  assert.match(text, /evil.example:443 — not allowed; to allow: --allow-host evil.example/);
+  assert.match(text, /evil.example:443 — not allowed/);
   assert.match(text, /x\\x1b\]0;pwned\\x07/);
   assert.doesNotMatch(text, /\x1b/);
 });
