@@ -46,7 +46,14 @@ export function describedPaths(p: Policy, staged: boolean): RunPaths {
   };
 }
 
-export function makePlan(p: Policy, paths: RunPaths, phase?: Phase, command?: { path: string; args: readonly string[] }): Planned {
+export interface StepSpec {
+  readonly phase?: Phase;
+  readonly command?: { readonly path: string; readonly args: readonly string[] };
+  readonly writable?: readonly string[];
+}
+
+export function makePlan(p: Policy, paths: RunPaths, step: StepSpec = {}): Planned {
+  const { phase, command, writable } = step;
   switch (p.backend) {
     case 'none':
       return { plan: planNone(p) };
@@ -81,6 +88,7 @@ export function makePlan(p: Policy, paths: RunPaths, phase?: Phase, command?: { 
         ...(paths.bridge ? { bridge: paths.bridge } : {}),
         ...(phase ? { phase } : {}),
         ...(command ? { command } : {}),
+        ...(writable ? { writable } : {}),
         ...(npmrc !== undefined ? { projectNpmrc: npmrc } : {}),
       });
       return { plan, seccomp: describeJailFilter(arch) };

@@ -2,11 +2,10 @@
 // then review and commit the staged writes. Returns what happened as data; main.ts turns
 // it into the report and the exit status.
 
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Policy } from '../policy/types.js';
-import { changedPackages, type Phase } from '../policy/phases.js';
-import { isPackageName } from '../profiles/commands.js';
+import type { Phase } from '../policy/phases.js';
+import { planScriptSteps } from './script-steps.js';
 import type { RunningProxy } from '../net/proxy.js';
 import type { BlockedConnection, ContactedHost, WriteRecord } from '../report/report.js';
 import { launch, type Outcome } from './launch.js';
@@ -38,35 +37,25 @@ export interface RunResult {
   readonly notes: readonly string[];
 }
 
-/** Relative paths of directories in the staging layer's node_modules trees (no symlinks followed). */
-function stagedNodeModules(upper: string): string[] {
-  const out: string[] = [];
-  const walk = (rel: string, depth: number) => {
-    if (depth > 16 || out.length > 100_000) return;
-    let entries;
-    try {
-      entries = readdirSync(join(upper, rel), { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (!e.isDirectory()) continue;
-      const r = `${rel}/${e.name}`;
-      out.push(`${r}/`);
-      walk(r, depth + 1);
-    }
-  };
-  walk('node_modules', 0);
-  return out;
+interface Step {
+  readonly command: { path: string; args: string[] };
+  /** Project paths the step may write; undefined: the whole project. */
+  readonly writable?: readonly string[];
 }
 
-/** The program a phase runs, or undefined when it has nothing to do. */
-export function phaseCommand(p: Policy, phase: Phase, runDir: string | undefined): { path: string; args: string[] } | undefined {
-  if (phase.program === 'user') return { path: p.command.path, args: [...p.command.args] };
+/** What a phase runs, step by step; empty when it has nothing to do. */
+export function phaseSteps(p: Policy, phase: Phase, runDir: string | undefined): Step[] {
+  if (phase.program === 'user') return [{ command: { path: p.command.path, args: [...p.command.args] } }];
   const tool = p.rebuildTool!;
-  if (phase.scripts?.kind === 'all') return { path: tool, args: ['rebuild'] };
-  const names = runDir ? changedPackages(stagedNodeModules(join(runDir, 'upper'))).filter(isPackageName) : [];
-  return names.length === 0 ? undefined : { path: tool, args: ['rebuild', ...names] };
+  if (!runDir) return [];
+  const steps = planScriptSteps({ upperDir: join(runDir, 'upper'), projectDir: p.project.dir, rootScripts: phase.scripts?.kind === 'all' });
+  return steps.map((s) =>
+    s.kind === 'root'
+      ? { command: { path: tool, args: ['run', s.event] } }
+      : // pnpm keeps its packages under node_modules/.pnpm and rewrites its own state
+        // there: its scripts get node_modules, still not the rest of the project.
+        { command: { path: tool, args: ['rebuild', s.name] }, writable: p.profile.name === 'pnpm' ? ['node_modules'] : s.writable },
+  );
 }
 
 export async function runPolicy(p: Policy): Promise<RunResult> {
@@ -92,14 +81,11 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
     const phases: PhaseRecord[] = [];
     let outcome: Outcome | undefined;
     for (const phase of p.phases) {
-      const steps: { path: string; args: string[] }[] = [];
-      const main = phaseCommand(p, phase, runDir);
-      if (main) steps.push(main);
-      if (phase.prepare && p.rebuildTool) steps.push({ path: p.rebuildTool, args: ['run', 'prepare'] });
-      for (const command of steps) {
+      for (const { command, writable } of phaseSteps(p, phase, runDir)) {
         const proxy = await proxyFor(phase.network);
         const bridge = proxy && net ? net.bridgeSpec(proxy.socketPath) : undefined;
-        const { plan } = makePlan(p, { ...prepared, ...(runDir ? { runDir } : {}), staged: staged && runDir !== undefined, ...(bridge ? { bridge } : {}) }, phase, command);
+        const paths = { ...prepared, ...(runDir ? { runDir } : {}), staged: staged && runDir !== undefined, ...(bridge ? { bridge } : {}) };
+        const { plan } = makePlan(p, paths, { phase, command, ...(writable ? { writable } : {}) });
         const remaining = Math.max(1, p.limits.timeout - (Date.now() - started) / 1000);
         // When launch returns, every process of the jail is gone.
         outcome = await launch(plan, { timeoutSeconds: remaining });

@@ -74,7 +74,7 @@ export async function main(argv: readonly string[], invokedAs: string, io: Io = 
       // 4. Plan, printed instead of run.
       const { isStaged } = await import('../backends/run.js');
       // The first phase's plan; --explain lists every phase and what it gets.
-      const planned = makePlan(policy, describedPaths(policy, isStaged(policy)), policy.phases[0]);
+      const planned = makePlan(policy, describedPaths(policy, isStaged(policy)), { ...(policy.phases[0] ? { phase: policy.phases[0] } : {}) });
       const { explainJson, explainText } = await import('../plan/explain.js');
       io.stdout.write(cli.json ? JSON.stringify(explainJson(policy, planned.plan, planned), null, 2) + '\n' : explainText(policy, planned.plan, planned));
       return 0;

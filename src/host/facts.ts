@@ -1,6 +1,6 @@
 // HostFacts for the real host: the one place policy resolution touches the system.
 
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { HostFacts } from '../policy/resolve.js';
@@ -51,13 +51,5 @@ export function hostFacts(invokedAs: string): HostFacts {
     toolConfig: (profile, jailHome, nodePath) =>
       readToolConfig({ source: PROFILES[profile].registry, hostEnv: env, home: invoker.home, jailHome, ...(nodePath ? { nodePath } : {}) }),
     cacheDir: (user, drop) => cacheDirFor(invoker.home, env, user.uid, drop),
-    projectScripts: (dir) => {
-      try {
-        const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts?: Record<string, unknown> };
-        return pkg.scripts && typeof pkg.scripts === 'object' ? Object.keys(pkg.scripts) : [];
-      } catch {
-        return [];
-      }
-    },
   };
 }

@@ -81,6 +81,11 @@ export interface SandboxInput {
   readonly phase?: Phase;
   /** The program for this phase, when not the user's command (the scripts phase). */
   readonly command?: { readonly path: string; readonly args: readonly string[] };
+  /**
+   * When given, the project is read-only except these relative paths (a dependency's
+   * own folders while its install scripts run).
+   */
+  readonly writable?: readonly string[];
 }
 
 export const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'npm_config_proxy', 'npm_config_https_proxy', 'NO_PROXY', 'no_proxy'];
@@ -223,8 +228,15 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
   // The project: through the staging overlay (writes are reviewed after the jail is
   // gone, SPEC §5), or directly when staging is off.
   if (input.stage) {
-    args.push('--bind', join(input.stage.dir, 'merged'), p.project.dir);
-    mounts.push({ where: p.project.dir, what: 'bind', from: `the project, writes staged in ${join(input.stage.dir, 'upper')} for review` });
+    const merged = join(input.stage.dir, 'merged');
+    if (input.writable) {
+      args.push('--ro-bind', merged, p.project.dir);
+      for (const rel of input.writable) args.push('--bind', join(merged, rel), join(p.project.dir, rel));
+      mounts.push({ where: p.project.dir, what: 'ro-bind', from: `the project, read-only but ${input.writable.join(', ') || 'nothing'} (writes staged for review)` });
+    } else {
+      args.push('--bind', merged, p.project.dir);
+      mounts.push({ where: p.project.dir, what: 'bind', from: `the project, writes staged in ${join(input.stage.dir, 'upper')} for review` });
+    }
   } else {
     args.push('--bind', p.project.dir, p.project.dir);
     mounts.push({ where: p.project.dir, what: 'bind', from: 'the project (writable)' });

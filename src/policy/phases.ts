@@ -15,11 +15,11 @@ import { classifyCommand, type ClassifiedCommand } from '../profiles/commands.js
 
 export type PhaseName = 'install' | 'scripts' | 'run';
 
-/** How phase 2 finds its arguments once phase 1 has run. */
+/** Whose scripts phase 2 runs (backends/script-steps.ts finds them once phase 1 has run). */
 export type ScriptsTarget =
-  /** `npm rebuild`: every dependency and the project's own install scripts (npm ci, bare install). */
+  /** The packages phase 1 added or changed, and the project's own lifecycle scripts (npm ci, bare install). */
   | { readonly kind: 'all' }
-  /** `npm rebuild <names>`: only the packages phase 1 added or changed. */
+  /** Only the packages phase 1 added or changed. */
   | { readonly kind: 'changed' };
 
 export interface Phase {
@@ -36,8 +36,6 @@ export interface Phase {
   /** Variables set for this phase only. */
   readonly env: Readonly<Record<string, string>>;
   readonly scripts?: ScriptsTarget;
-  /** After `npm rebuild` of a bare install: also run the project's `prepare` script. */
-  readonly prepare?: boolean;
   /** A short account for --explain and the report. */
   readonly describe: string;
 }
@@ -45,10 +43,8 @@ export interface Phase {
 export interface PhaseInput {
   readonly profile: ProfileName;
   readonly args: readonly string[];
-  /** The profile supports two phases (npm, pnpm, yarn). */
+  /** The profile supports two phases (npm, pnpm, yarn) and the run can stage them. */
   readonly twoPhase: boolean;
-  /** The project's package.json defines a `prepare` script. */
-  readonly projectHasPrepare: boolean;
 }
 
 export interface PhaseDecision {
@@ -95,29 +91,7 @@ export function decidePhases(input: PhaseInput): PhaseDecision {
     cacheWritable: false,
     env: { npm_config_offline: 'true', npm_config_logs_dir: '/tmp/npm-logs', npm_config_update_notifier: 'false' },
     scripts: bare ? { kind: 'all' } : { kind: 'changed' },
-    prepare: bare && input.projectHasPrepare,
-    describe: `${bare ? "every package's and the project's install scripts" : 'install scripts of the packages this install changed'}; no network but the hosts you allowed by name; no credentials; cache read-only`,
+    describe: `${bare ? "the install scripts of the packages this install changed, then the project's own" : 'the install scripts of the packages this install changed'}, each package in a jail where only its own folder is writable; no network but the hosts you allowed by name; no credentials; cache read-only`,
   };
   return { phases: [install, scripts], command };
-}
-
-/**
- * The names of the packages phase 1 wrote, from the staging layer's node_modules trees:
- * `node_modules/a`, `node_modules/@s/b`, `node_modules/a/node_modules/c`. Pure over a
- * list of relative paths.
- */
-export function changedPackages(paths: readonly string[]): string[] {
-  const names = new Set<string>();
-  for (const p of paths) {
-    const parts = p.split('/');
-    for (let i = 0; i < parts.length - 1; i++) {
-      if (parts[i] !== 'node_modules') continue;
-      const first = parts[i + 1]!;
-      if (first.startsWith('.')) continue;
-      if (first.startsWith('@')) {
-        if (parts[i + 2]) names.add(`${first}/${parts[i + 2]}`);
-      } else names.add(first);
-    }
-  }
-  return [...names].sort();
 }

@@ -54,8 +54,6 @@ export interface HostFacts {
   toolConfig(profile: ProfileName, jailHome: string, nodePath: string | undefined): ToolConfig;
   /** safe-package's own cache directory for a profile's caches (created by the runner). */
   cacheDir(user: JailUser, dropPrivileges: boolean): string;
-  /** Names of the scripts in the project's package.json (empty when there is none). */
-  projectScripts(dir: string): string[];
 }
 
 function chooseUser(config: ResolvedConfig, host: HostFacts, warnings: string[]): { user: UserEntry; fromCli: boolean } {
@@ -249,7 +247,8 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
 
   // Phases (SPEC §7). Yarn classic has no rebuild command; npm's serves its node_modules.
   let rebuildTool: string | undefined;
-  if (profile.twoPhase && backend === 'sandbox') {
+  // Two phases need the staging layer (the scripts phase runs over what phase 1 staged).
+  if (profile.twoPhase && backend === 'sandbox' && rootDir === undefined) {
     if (profileName === 'yarn') {
       const npm = host.findProgram('npm', hostPath, host.cwd);
       rebuildTool = npm.found ? npm.path : undefined;
@@ -259,9 +258,8 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
     profile: profileName,
     args,
     twoPhase: rebuildTool !== undefined,
-    projectHasPrepare: host.projectScripts(projectDir).includes('prepare'),
   });
-  if (profile.twoPhase && backend !== 'sandbox') {
+  if (profile.twoPhase && rebuildTool === undefined) {
     warnings.push(`the ${backend} backend runs installs in one phase: install scripts run with the same network as the download (two-phase installs need the sandbox)`);
   }
   const limits = { ...DEFAULT_LIMITS, ...(v.limits ?? {}) };

@@ -144,7 +144,12 @@ function readNpmConfig(input: ToolConfigInput): ToolConfig {
   // Native builds work offline (SPEC §8): with Node's headers installed next to node,
   // point node-gyp at them instead of letting it download them from nodejs.org.
   const configured = [globalPath, userPath].some((f) => f && /^\s*nodedir\s*=/m.test(readText(f) ?? ''));
-  if (!configured && !envGet(input.hostEnv, 'npm_config_nodedir') && input.nodePath) {
+  const envNodedir = envGet(input.hostEnv, 'npm_config_nodedir');
+  if (envNodedir !== undefined && envNodedir.startsWith('/') && existsSync(envNodedir)) {
+    // The user's own choice of headers: pass it on, with the directory it names.
+    env.npm_config_nodedir = envNodedir;
+    readOnly.push(envNodedir);
+  } else if (!configured && envNodedir === undefined && input.nodePath) {
     const prefix = nodePrefix(input.nodePath);
     if (existsSync(join(prefix, 'include', 'node', 'node.h'))) env.npm_config_nodedir = prefix;
   }

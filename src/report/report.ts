@@ -35,6 +35,8 @@ export interface WriteRecord {
   readonly path: string;
   readonly kind: string;
   readonly reason: string;
+  /** For a discarded write: the narrowest way to keep it, when there is one. */
+  readonly suggestion?: string;
 }
 
 export interface Report {

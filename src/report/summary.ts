@@ -75,6 +75,9 @@ export function summaryLines(r: Report, style: Style, quiet: boolean): string[] 
     if (r.writes.discarded.length) {
       out.push(style.yellow(`  discarded ${r.writes.discarded.length} write(s):`));
       out.push(...listed(r.writes.discarded, (w) => n(`${w.path} — ${w.reason}`)));
+      // One hint per distinct suggestion: a hundred files under dist/ need one line.
+      const hints = [...new Set(r.writes.discarded.map((w) => w.suggestion).filter((h): h is string => h !== undefined))];
+      for (const h of hints.slice(0, 3)) out.push(style.dim(`    hint: ${n(h)}`));
     }
   }
   if (!quiet && r.environment.withheld.length) {

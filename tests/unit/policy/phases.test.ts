@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decidePhases, changedPackages } from '../../../src/policy/phases.js';
+import { decidePhases } from '../../../src/policy/phases.js';
 import { classifyCommand, isPackageName } from '../../../src/profiles/commands.js';
 
 const decide = (args: string[], over: Partial<Parameters<typeof decidePhases>[0]> = {}) =>
-  decidePhases({ profile: 'npm', args, twoPhase: true, projectHasPrepare: false, ...over }).phases.map((p) => p.name);
+  decidePhases({ profile: 'npm', args, twoPhase: true, ...over }).phases.map((p) => p.name);
 
 test('installs run in two phases; other commands in one', () => {
   assert.deepEqual(decide(['install']), ['install', 'scripts']);
@@ -24,23 +24,20 @@ test('uninstall and --ignore-scripts need no scripts phase', () => {
 });
 
 test('only the install phase gets credentials and the writable cache', () => {
-  const [install, scripts] = decidePhases({ profile: 'npm', args: ['ci'], twoPhase: true, projectHasPrepare: true }).phases;
+  const [install, scripts] = decidePhases({ profile: 'npm', args: ['ci'], twoPhase: true }).phases;
   assert.equal(install!.credentials, true);
   assert.equal(install!.env.npm_config_ignore_scripts, 'true');
   assert.equal(scripts!.credentials, false);
   assert.equal(scripts!.network, 'allowed-hosts-only');
   assert.equal(scripts!.cacheWritable, false);
   assert.deepEqual(scripts!.scripts, { kind: 'all' });
-  assert.equal(scripts!.prepare, true);
-  const single = decidePhases({ profile: 'npm', args: ['run', 'x'], twoPhase: true, projectHasPrepare: false }).phases[0]!;
+  const single = decidePhases({ profile: 'npm', args: ['run', 'x'], twoPhase: true }).phases[0]!;
   assert.equal(single.credentials, false);
 });
 
-test('installing named packages rebuilds only what changed', () => {
-  const [, scripts] = decidePhases({ profile: 'npm', args: ['install', 'a'], twoPhase: true, projectHasPrepare: true }).phases;
+test('installing named packages runs only their scripts, not the project\'s', () => {
+  const [, scripts] = decidePhases({ profile: 'npm', args: ['install', 'a'], twoPhase: true }).phases;
   assert.deepEqual(scripts!.scripts, { kind: 'changed' });
-  assert.equal(scripts!.prepare, false);
-  assert.deepEqual(changedPackages(['node_modules/a/', 'node_modules/a/lib/', 'node_modules/@s/b/', 'node_modules/.bin/', 'node_modules/a/node_modules/c/']), ['@s/b', 'a', 'c']);
 });
 
 test('pnpm and yarn: bare command means install', () => {
