@@ -21,26 +21,10 @@ function at(value: unknown, path: readonly string[]): unknown {
   return v;
 }
 
-/**
- * HOOK: where the report says how long committing the staged writes took. The report
- * schema (safe-package/report@1) has no timing yet; the staging layer measures its
- * commit (CommitResult.durationMs), and these are the places it is expected to appear.
- * Add the real one here when the report exposes it. Pure.
- */
-export const COMMIT_TIME_PATHS: readonly (readonly string[])[] = [
-  ['writes', 'commit_ms'],
-  ['writes', 'commit', 'duration_ms'],
-  ['writes', 'commit_duration_ms'],
-  ['timings', 'commit_ms'],
-  ['timing', 'commit_ms'],
-];
-
+/** How long reviewing and committing the staged writes took: `writes.commit_ms` (report@1). Pure. */
 export function commitMsOf(report: unknown): number | undefined {
-  for (const path of COMMIT_TIME_PATHS) {
-    const v = at(report, path);
-    if (typeof v === 'number' && Number.isFinite(v)) return v;
-  }
-  return undefined;
+  const v = at(report, ['writes', 'commit_ms']);
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
 /** Number of committed write records, when the report lists them. Pure. */
