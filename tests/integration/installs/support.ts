@@ -85,6 +85,19 @@ export interface SnapshotOptions {
   readonly mtime?: boolean;
   /** Relative paths to leave out, with everything below them. */
   readonly skip?: readonly string[];
+  /**
+   * Text to replace in file contents before hashing, e.g. the project's own absolute path
+   * (which pnpm writes into its .bin shims) by a placeholder, so twins can be compared.
+   */
+  readonly replace?: readonly (readonly [string, string])[];
+}
+
+function contentOf(abs: string, replace: SnapshotOptions['replace']): Buffer {
+  const data = readFileSync(abs);
+  if (!replace?.length) return data;
+  let text = data.toString('latin1');
+  for (const [from, to] of replace) text = text.split(from).join(to);
+  return Buffer.from(text, 'latin1');
 }
 
 /**
@@ -104,8 +117,9 @@ export function snapshotTree(root: string, options: SnapshotOptions = {}): Map<s
     if (st.isSymbolicLink()) {
       out.set(rel, `link -> ${readlinkSync(abs)} ${st.uid}:${st.gid}`);
     } else if (st.isFile()) {
-      const hash = createHash('sha256').update(readFileSync(abs)).digest('hex');
-      out.set(rel, `file ${line} ${st.size} ${hash}${options.nlink ? ` nlink=${st.nlink}` : ''}`);
+      const content = contentOf(abs, options.replace);
+      const hash = createHash('sha256').update(content).digest('hex');
+      out.set(rel, `file ${line} ${content.length} ${hash}${options.nlink ? ` nlink=${st.nlink}` : ''}`);
     } else if (st.isDirectory()) {
       out.set(rel, `dir ${line}`);
       for (const name of readdirSync(abs).sort()) {
