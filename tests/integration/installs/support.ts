@@ -85,6 +85,8 @@ export interface SnapshotOptions {
   readonly mtime?: boolean;
   /** Relative paths to leave out, with everything below them. */
   readonly skip?: readonly string[];
+  /** Names to leave out at any depth (e.g. `__pycache__`, whose files record build times). */
+  readonly skipNames?: readonly string[];
   /**
    * Text to replace in file contents before hashing, e.g. the project's own absolute path
    * (which pnpm writes into its .bin shims) by a placeholder, so twins can be compared.
@@ -108,6 +110,7 @@ function contentOf(abs: string, replace: SnapshotOptions['replace']): Buffer {
 export function snapshotTree(root: string, options: SnapshotOptions = {}): Map<string, string> {
   const out = new Map<string, string>();
   const skip = new Set(options.skip ?? []);
+  const skipNames = new Set(options.skipNames ?? []);
   const visit = (rel: string): void => {
     const abs = rel === '' ? root : join(root, rel);
     const st = lstatSync(abs, { bigint: false });
@@ -124,7 +127,7 @@ export function snapshotTree(root: string, options: SnapshotOptions = {}): Map<s
       out.set(rel, `dir ${line}`);
       for (const name of readdirSync(abs).sort()) {
         const child = rel === '' ? name : `${rel}/${name}`;
-        if (!skip.has(child)) visit(child);
+        if (!skip.has(child) && !skipNames.has(name)) visit(child);
       }
     } else {
       out.set(rel, `other ${line} (mode ${st.mode.toString(8)})`);
