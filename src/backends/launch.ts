@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import type { LaunchPlan } from '../plan/types.js';
+import { isatty } from 'node:tty';
+import { TerminalFilter } from './terminal-filter.js';
 
 export interface Outcome {
   /** Exit status as a shell would report it: the program's own, or 128+N for signal N. */
@@ -90,18 +92,46 @@ export function parseBwrapStatus(text: string): { childPid?: number; exitCode?: 
 export function launch(plan: LaunchPlan, options: LaunchOptions): Promise<Outcome> {
   const started = Date.now();
   const grace = options.killGraceMs ?? 5000;
-  const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', ...plan.fds.map(() => 'pipe' as const)];
+  // The user's terminal never enters the jail: where stdin/stdout/stderr is a terminal,
+  // the jail gets a pipe and we relay (output through TerminalFilter). Files and pipes
+  // are passed as they are: they are not a terminal that obeys escape sequences.
+  const relay = [0, 1, 2].map((fd) => plan.backend !== 'none' && isatty(fd));
+  const stdio: StdioOptions = [...relay.map((r) => (r ? ('pipe' as const) : ('inherit' as const))), ...plan.fds.map(() => 'pipe' as const)];
+  const env: Record<string, string> = { ...plan.env };
+  if ((relay[1] || relay[2]) && env.NO_COLOR === undefined) {
+    // Through a pipe tools would drop their colours; the filter lets colours through.
+    env.FORCE_COLOR ??= '1';
+    env.npm_config_color ??= 'always';
+  }
   // The child gets a session of its own: a Ctrl-C on the terminal reaches only us, and
   // we forward it exactly once. (The jail also starts a new session inside, so TIOCSTI
   // cannot reach the terminal.)
   const detached = true;
   const child = spawn(plan.argv[0]!, plan.argv.slice(1), {
-    env: { ...plan.env },
+    env,
     cwd: plan.cwd,
     stdio,
     detached,
     windowsHide: true,
   });
+
+  const relayOut = (from: Readable | null, to: NodeJS.WriteStream) => {
+    if (!from) return;
+    const filter = new TerminalFilter();
+    from.on('data', (chunk: Buffer) => to.write(filter.push(chunk)));
+    from.on('end', () => to.write(filter.end()));
+    from.on('error', () => {});
+  };
+  if (relay[1]) relayOut(child.stdout, process.stdout);
+  if (relay[2]) relayOut(child.stderr, process.stderr);
+  const stdinRelay = relay[0] && child.stdin ? child.stdin : undefined;
+  const onInput = (d: Buffer) => stdinRelay?.write(d);
+  const onInputEnd = () => stdinRelay?.end();
+  if (stdinRelay) {
+    stdinRelay.on('error', () => {});
+    process.stdin.on('data', onInput);
+    process.stdin.on('end', onInputEnd);
+  }
 
   let statusText = '';
   let readyText = '';
@@ -216,6 +246,11 @@ export function launch(plan: LaunchPlan, options: LaunchOptions): Promise<Outcom
       spawnError = err as NodeJS.ErrnoException;
     });
     child.on('close', (code, signal) => {
+      if (stdinRelay) {
+        process.stdin.off('data', onInput);
+        process.stdin.off('end', onInputEnd);
+        process.stdin.pause();
+      }
       clearTimeout(timeout);
       if (killTimer) clearTimeout(killTimer);
       for (const [s, h] of handlers) process.off(s, h);

@@ -12,10 +12,15 @@ import type { BlockedConnection, ContactedHost } from '../report/report.js';
 /** The bridge listens here on the jail's own loopback (JAIL_PROXY_URL in policy/resolve.ts). */
 export const BRIDGE_PORT = 3128;
 
-export function startJailProxy(p: Policy, runDir: string): Promise<RunningProxy> {
+/**
+ * The proxy for a phase: the run's whole allowlist, or (the scripts phase) only the hosts
+ * the user allowed by name. Either way every refusal is recorded.
+ */
+export function startJailProxy(p: Policy, runDir: string, scope: 'policy' | 'allowed-hosts-only' = 'policy'): Promise<RunningProxy> {
+  const allow = scope === 'policy' ? p.network.allow : p.network.userAllowed;
   return startProxy({
-    socketPath: join(runDir, 'proxy.sock'),
-    policy: { allow: parseHostRules(p.network.allow) },
+    socketPath: join(runDir, scope === 'policy' ? 'proxy.sock' : 'proxy-scripts.sock'),
+    policy: { allow: parseHostRules(allow) },
     // The bridge runs as the jail user; when that is not us, the socket must be theirs.
     ...(p.dropPrivileges ? { socketOwner: { uid: p.user.uid, gid: p.user.gid } } : {}),
   });
@@ -33,8 +38,8 @@ export function bridgeSpec(socket: string): BridgeSpec {
   return { node: process.execPath, code: bridgeCode(), socket, port: BRIDGE_PORT };
 }
 
-/** The proxy's ledger in the report's terms. */
-export function networkRecords(proxy: RunningProxy): { blocked: BlockedConnection[]; contacted: ContactedHost[] } {
+/** The proxy's ledger in the report's terms; `phase` names which part of the run tried. */
+export function networkRecords(proxy: RunningProxy, phase?: string): { blocked: BlockedConnection[]; contacted: ContactedHost[] } {
   return {
     blocked: proxy.blocked().map((b) => ({
       host: b.host,
@@ -42,6 +47,8 @@ export function networkRecords(proxy: RunningProxy): { blocked: BlockedConnectio
       ...(b.method ? { method: b.method } : {}),
       reason: b.reason,
       count: b.count,
+      ...(phase ? { phase } : {}),
+      ...(b.host && b.port ? { suggestion: `--allow-host ${b.host}:${b.port}` } : {}),
     })),
     contacted: proxy.contacted().map((c) => ({ host: c.host, port: c.port, connections: c.count, bytes_in: c.bytesIn, bytes_out: c.bytesOut })),
   };

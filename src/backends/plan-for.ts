@@ -12,10 +12,11 @@ import type { LaunchPlan } from '../plan/types.js';
 import { readHostLayout } from '../host/layout.js';
 import { requireTool } from '../host/system-tools.js';
 import { buildJailFilter, describeJailFilter, hostSeccompArch } from '../seccomp/index.js';
-import { checkProjectWritable, checkStagedOwnership, prepareCacheDirs, projectNpmrcOverride } from './preflight.js';
+import { checkProjectWritable, checkReportWritable, checkStagedOwnership, prepareCacheDirs, projectNpmrcOverride } from './preflight.js';
 import { ensureEmptyFile, stageRootFor } from './stage-dirs.js';
 import { BRIDGE_PORT } from './network.js';
 import type { BridgeSpec } from '../plan/sandbox.js';
+import type { Phase } from '../policy/phases.js';
 import { judgeJail, scanJail } from '../jail/index.js';
 
 export interface Planned {
@@ -45,7 +46,14 @@ export function describedPaths(p: Policy, staged: boolean): RunPaths {
   };
 }
 
-export function makePlan(p: Policy, paths: RunPaths): Planned {
+export interface StepSpec {
+  readonly phase?: Phase;
+  readonly command?: { readonly path: string; readonly args: readonly string[] };
+  readonly writable?: readonly string[];
+}
+
+export function makePlan(p: Policy, paths: RunPaths, step: StepSpec = {}): Planned {
+  const { phase, command, writable } = step;
   switch (p.backend) {
     case 'none':
       return { plan: planNone(p) };
@@ -78,6 +86,9 @@ export function makePlan(p: Policy, paths: RunPaths): Planned {
         emptyFile: paths.emptyFile,
         ...(paths.staged && paths.runDir ? { stage: { dir: paths.runDir } } : {}),
         ...(paths.bridge ? { bridge: paths.bridge } : {}),
+        ...(phase ? { phase } : {}),
+        ...(command ? { command } : {}),
+        ...(writable ? { writable } : {}),
         ...(npmrc !== undefined ? { projectNpmrc: npmrc } : {}),
       });
       return { plan, seccomp: describeJailFilter(arch) };
@@ -87,6 +98,7 @@ export function makePlan(p: Policy, paths: RunPaths): Planned {
 
 /** Host preparation right before launching: fails closed with a reason and a fix. */
 export function prepare(p: Policy, staged: boolean): { emptyFile: string } {
+  checkReportWritable(p.output.report);
   if (p.backend === 'chroot') {
     // The jail directory decides what runs as the jail user with our privileges spent:
     // check it before every run (SPEC §3).

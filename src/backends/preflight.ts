@@ -1,8 +1,8 @@
 // Checks and preparations that touch the host, done after the plan is made and before
 // anything runs. Each failure says what is wrong and how to fix it, and nothing runs.
 
-import { chownSync, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { accessSync, chownSync, constants, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { PolicyError } from '../policy/resolve.js';
 import type { Policy } from '../policy/types.js';
 import { writeBlocker, type StatLike } from '../host/permissions.js';
@@ -62,6 +62,17 @@ export function checkStagedOwnership(p: Policy): void {
       undefined,
       `chown -R ${p.user.uid}:${p.user.gid} ${p.project.dir}   (or run as the files' owner with --user)`,
     );
+  }
+}
+
+/** A --report file that cannot be written would be found out only after the run: check now. */
+export function checkReportWritable(file: string | undefined): void {
+  if (file === undefined) return;
+  const dir = dirname(resolve(file));
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new PolicyError(`cannot write the report to ${file}: ${dir} is not writable`, undefined, 'give --report a path in a directory you can write');
   }
 }
 

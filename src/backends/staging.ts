@@ -10,6 +10,7 @@ import type { Outcome } from './launch.js';
 import type { WriteRecord } from '../report/report.js';
 import { applyExitPolicy, commitReview, recoverCommits, reviewStage, secureStagingDir } from '../stage/index.js';
 import { stageRootFor } from './stage-dirs.js';
+import { writeRules } from '../stage/rules.js';
 
 /** The commit journal: in the invoking user's own state directory. */
 export function stateDirFor(p: Policy): string {
@@ -30,6 +31,22 @@ export async function recoverInterrupted(p: Policy): Promise<string[]> {
     notes.push(`an interrupted commit into ${c.projectDir} was ${c.action.replace('-', ' ')}${c.keptAside.length ? `; kept aside: ${c.keptAside.join(', ')}` : ''}`);
   }
   return notes;
+}
+
+/**
+ * What a user who wants a discarded write can do, narrowest first. Pure. Git's own
+ * files and safe-package's config are never writable from the jail: a package that
+ * installs hooks (husky, lefthook) sets them up with a command the user runs themself.
+ */
+const SENSITIVE_RULES = writeRules([]);
+
+export function keepHint(path: string): string | undefined {
+  const top = path.split('/')[0]!;
+  if (top === '.git') return 'git configuration and hooks are never written from the jail; run the package\'s own setup yourself if you trust it (for husky: npx husky)';
+  // No hint to open up places where a planted file runs code later (CI, editor, hooks).
+  if (SENSITIVE_RULES.isSensitive(path)) return undefined;
+  const glob = path.includes('/') ? `${top}/**` : path;
+  return `to keep it, add "write": ["${glob}"] to ~/.safe-package/config.json`;
 }
 
 export interface StagingResult {
@@ -65,9 +82,15 @@ export async function reviewAndCommit(p: Policy, runDir: string, outcome: Outcom
       ...(process.getuid?.() === 0 ? { owner: { uid: projectOwner.uid, gid: projectOwner.gid } } : {}),
     });
     const record = (c: (typeof review.changes)[number]): WriteRecord => ({ path: c.path, kind: c.kind, reason: c.reason });
+    const committedOk = outcome.status === 0 && !outcome.signal;
     return {
       committed: review.changes.filter((c) => c.verdict === 'commit').map(record),
-      discarded: review.changes.filter((c) => c.verdict === 'discard').map(record),
+      discarded: review.changes
+        .filter((c) => c.verdict === 'discard')
+        .map((c) => {
+          const hint = committedOk ? keepHint(c.path) : undefined;
+          return hint ? { ...record(c), suggestion: hint } : record(c);
+        }),
       commitMs: Date.now() - started,
       transfer: result.transfer,
     };

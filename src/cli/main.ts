@@ -72,7 +72,9 @@ export async function main(argv: readonly string[], invokedAs: string, io: Io = 
     const { makePlan, describedPaths } = await import('../backends/plan-for.js');
     if (cli.explain) {
       // 4. Plan, printed instead of run.
-      const planned = makePlan(policy, describedPaths(policy, STAGING));
+      const { isStaged } = await import('../backends/run.js');
+      // The first phase's plan; --explain lists every phase and what it gets.
+      const planned = makePlan(policy, describedPaths(policy, isStaged(policy)), { ...(policy.phases[0] ? { phase: policy.phases[0] } : {}) });
       const { explainJson, explainText } = await import('../plan/explain.js');
       io.stdout.write(cli.json ? JSON.stringify(explainJson(policy, planned.plan, planned), null, 2) + '\n' : explainText(policy, planned.plan, planned));
       return 0;
@@ -96,73 +98,50 @@ export async function main(argv: readonly string[], invokedAs: string, io: Io = 
   }
 }
 
-/** Project writes are staged and reviewed (SPEC §5); --root-dir keeps the seed's direct writes. */
-const STAGING = true;
-
 async function runAndReport(policy: Policy, io: Io, name: string): Promise<number> {
-  const { makePlan, prepare } = await import('../backends/plan-for.js');
-  const { launch } = await import('../backends/launch.js');
-  const { createStage, removeStage } = await import('../backends/stage-dirs.js');
+  const { runPolicy } = await import('../backends/run.js');
+  // 4–6. Prepare, run each phase in the jail, review and commit the staged writes.
+  const startedAt = new Date();
+  const run = await runPolicy(policy);
+  const { outcome } = run;
+  for (const note of run.notes) io.stderr.write(`${name}: ${neutralise(note)}\n`);
 
-  // 4. Prepare the host (checks, caches), the run directory and the proxy; plan.
-  const staged = STAGING && policy.backend === 'sandbox' && policy.rootDir === undefined;
-  const prepared = prepare(policy, staged);
-  const staging = staged ? await import('../backends/staging.js') : undefined;
-  // A commit a crash interrupted is finished or undone before anything else touches the project.
-  for (const note of (await staging?.recoverInterrupted(policy)) ?? []) io.stderr.write(`${name}: ${neutralise(note)}\n`);
-  const runDir = policy.backend === 'sandbox' ? createStage(policy) : undefined;
-  let proxy: import('../net/proxy.js').RunningProxy | undefined;
-  try {
-    let bridge;
-    if (runDir && policy.network.proxied) {
-      const net = await import('../backends/network.js');
-      proxy = await net.startJailProxy(policy, runDir);
-      bridge = net.bridgeSpec(proxy.socketPath);
-    }
-    const { plan } = makePlan(policy, { ...prepared, ...(runDir ? { runDir } : {}), staged: staged && runDir !== undefined, ...(bridge ? { bridge } : {}) });
+  if (outcome.spawnError) {
+    const code = outcome.spawnError.code;
+    fail(io, name, `${policy.command.path}: ${outcome.spawnError.message}`);
+    return code === 'ENOENT' ? EXIT_NOT_FOUND : code === 'EACCES' ? EXIT_CANNOT_EXECUTE : EXIT_SAFE_PACKAGE_FAILED;
+  }
+  if (outcome.setupFailed) {
+    const what = outcome.setupProblem ?? 'see the message above';
+    fail(io, name, `the ${policy.backend} backend could not start ${policy.command.exe} (${what})`, `run \`${name} doctor\``);
+    return EXIT_SAFE_PACKAGE_FAILED;
+  }
+  if (run.commitError) {
+    fail(io, name, `nothing was committed to ${policy.project.dir}: ${run.commitError}`, 'your project is as it was before the run; see the message for what to do');
+    return EXIT_SAFE_PACKAGE_FAILED;
+  }
 
-    // 5. Run. When launch returns, every process of the jail is gone.
-    const startedAt = new Date();
-    const outcome = await launch(plan, { timeoutSeconds: policy.limits.timeout });
-    await proxy?.close();
-
-    if (outcome.spawnError) {
-      const code = outcome.spawnError.code;
-      fail(io, name, `${policy.command.path}: ${outcome.spawnError.message}`);
-      return code === 'ENOENT' ? EXIT_NOT_FOUND : code === 'EACCES' ? EXIT_CANNOT_EXECUTE : EXIT_SAFE_PACKAGE_FAILED;
-    }
-    if (outcome.setupFailed) {
-      const what = outcome.setupProblem ?? 'see the message above';
-      fail(io, name, `the ${policy.backend} backend could not start ${policy.command.exe} (${what})`, `run \`${name} doctor\``);
+  // 7. Report.
+  const report = buildReport(policy, outcome, VERSION, startedAt, {
+    phases: run.phases.map((ph) => ph.name),
+    blocked: run.blocked,
+    contacted: run.contacted,
+    ...(run.writes ?? {}),
+  });
+  if (policy.output.report) {
+    try {
+      writeReport(policy.output.report, report);
+    } catch (err) {
+      fail(io, name, `cannot write the report to ${policy.output.report}: ${(err as Error).message}`);
       return EXIT_SAFE_PACKAGE_FAILED;
     }
-
-    // 6. Review the staged writes and commit what policy allows.
-    let writes = {};
-    if (staging && runDir) {
-      try {
-        const r = await staging.reviewAndCommit(policy, runDir, outcome);
-        writes = { staged: true, committed: r.committed, discarded: r.discarded, commit_ms: r.commitMs };
-      } catch (err) {
-        fail(io, name, `nothing was committed to ${policy.project.dir}: ${(err as Error).message}`, 'your project is as it was before the run; see the message for what to do');
-        return EXIT_SAFE_PACKAGE_FAILED;
-      }
-    }
-
-    // 7. Report.
-    const records = proxy ? (await import('../backends/network.js')).networkRecords(proxy) : { blocked: [], contacted: [] };
-    const report = buildReport(policy, outcome, VERSION, startedAt, { ...records, ...writes });
-    if (policy.output.report) writeReport(policy.output.report, report);
-    const style = chooseStyle(io.stderr.isTTY === true, process.env);
-    for (const line of summaryLines(report, style, policy.output.quiet)) io.stderr.write(line + '\n');
-
-    if (outcome.timedOut) return EXIT_TIMEOUT;
-    if (outcome.status !== 0) return outcome.status;
-    return report.strict.violations.length > 0 ? EXIT_STRICT_VIOLATION : 0;
-  } finally {
-    await proxy?.close();
-    if (runDir) removeStage(runDir);
   }
+  const style = chooseStyle(io.stderr.isTTY === true, process.env);
+  for (const line of summaryLines(report, style, policy.output.quiet)) io.stderr.write(line + '\n');
+
+  if (outcome.timedOut) return EXIT_TIMEOUT;
+  if (outcome.status !== 0) return outcome.status;
+  return report.strict.violations.length > 0 ? EXIT_STRICT_VIOLATION : 0;
 }
 
 export function invokedName(argv1: string | undefined): string {

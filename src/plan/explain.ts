@@ -35,6 +35,7 @@ export function explainJson(p: Policy, plan: LaunchPlan, extra: { seccomp?: stri
       project: p.config.project ?? null,
     },
     warnings: p.warnings,
+    phases: p.phases.map((ph) => ({ name: ph.name, network: ph.network, credentials: ph.credentials, cache_writable: ph.cacheWritable, describe: ph.describe })),
     plan: {
       argv: plan.argv,
       jail_args: plan.jailArgs ?? null,
@@ -80,6 +81,9 @@ export function explainText(p: Policy, plan: LaunchPlan, extra: { seccomp?: stri
   item(`project: ${p.project.dir}`);
   item(`  writes kept after review: ${p.project.write.join(' ') || '(none)'}`);
   item(`  hidden: ${p.project.hide.join(' ')}`);
+
+  section('Phases');
+  for (const ph of p.phases) item(`${ph.name}: ${ph.describe}`);
 
   section('Isolation');
   item(`namespaces: ${plan.namespaces.join(', ') || 'none'}`);

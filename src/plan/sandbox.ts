@@ -8,6 +8,8 @@
 import { join } from 'node:path';
 import type { HostLayout } from '../host/layout.js';
 import type { Policy } from '../policy/types.js';
+import type { Phase } from '../policy/phases.js';
+import type { JailFile } from '../profiles/tool-config.js';
 import type { FdSpec, LaunchPlan, MountLine } from './types.js';
 
 export interface SandboxTools {
@@ -75,6 +77,33 @@ export interface SandboxInput {
   readonly bridge?: BridgeSpec;
   /** An empty read-only regular file, bound over hidden project files. */
   readonly emptyFile: string;
+  /** Which phase of the run this plan is for (SPEC §7); one phase when absent. */
+  readonly phase?: Phase;
+  /** The program for this phase, when not the user's command (the scripts phase). */
+  readonly command?: { readonly path: string; readonly args: readonly string[] };
+  /**
+   * When given, the project is read-only except these relative paths (a dependency's
+   * own folders while its install scripts run).
+   */
+  readonly writable?: readonly string[];
+}
+
+export const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'npm_config_proxy', 'npm_config_https_proxy', 'NO_PROXY', 'no_proxy'];
+
+/** The environment of one phase: the policy's, the phase's own, credentials only where allowed. Pure. */
+export function phaseEnvironment(p: Policy, phase: Phase | undefined): Record<string, string> {
+  const env: Record<string, string> = { ...p.env.vars, ...(phase?.env ?? {}) };
+  // Without a bridge there is nothing to point tools at.
+  if (!p.network.proxied) for (const name of PROXY_VARIABLES) delete env[name];
+  if (phase?.credentials) Object.assign(env, p.credentials.env);
+  return env;
+}
+
+/** Configuration files of one phase: the originals with credentials only where allowed. Pure. */
+export function phaseFiles(p: Policy, phase: Phase | undefined): JailFile[] {
+  if (!phase?.credentials) return [...p.files];
+  const originals = new Map(p.credentials.files.map((f) => [f.path, f]));
+  return p.files.map((f) => originals.get(f.path) ?? f);
 }
 
 export function syntheticPasswd(p: Policy): string {
@@ -130,7 +159,11 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
     mounts.push({ where: to, what: 'ro-bind', from });
   };
 
-  const hostNetwork = p.network.mode === 'host';
+  const phase = input.phase;
+  const env = phaseEnvironment(p, phase);
+  const command = input.command ?? p.command;
+  // The scripts phase never gets the host network, whatever the policy says.
+  const hostNetwork = p.network.mode === 'host' && (phase?.network ?? 'policy') === 'policy';
   const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', ...(hostNetwork ? [] : ['net'])];
   // With an outer layer, the network namespace is made there so the bridge shares it.
   const outer = input.stage !== undefined || input.bridge !== undefined;
@@ -178,11 +211,13 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
 
   // The package manager's own caches: safe-package's directory, not the user's.
   for (const c of p.profile.caches) {
-    const inside = p.env.vars[c.env];
+    const inside = env[c.env];
     if (!inside) continue;
     const from = join(p.cacheDir, c.dir);
-    args.push('--bind', from, inside);
-    mounts.push({ where: inside, what: 'bind', from });
+    // Read-only in the scripts phase: an install script must not poison later installs.
+    const writable = phase?.cacheWritable ?? true;
+    args.push(writable ? '--bind' : '--ro-bind', from, inside);
+    mounts.push({ where: inside, what: writable ? 'bind' : 'ro-bind', from });
   }
 
   // The tool's installation (nvm, pyenv), cafile, trust bundles: read-only, same path.
@@ -193,8 +228,15 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
   // The project: through the staging overlay (writes are reviewed after the jail is
   // gone, SPEC §5), or directly when staging is off.
   if (input.stage) {
-    args.push('--bind', join(input.stage.dir, 'merged'), p.project.dir);
-    mounts.push({ where: p.project.dir, what: 'bind', from: `the project, writes staged in ${join(input.stage.dir, 'upper')} for review` });
+    const merged = join(input.stage.dir, 'merged');
+    if (input.writable) {
+      args.push('--ro-bind', merged, p.project.dir);
+      for (const rel of input.writable) args.push('--bind', join(merged, rel), join(p.project.dir, rel));
+      mounts.push({ where: p.project.dir, what: 'ro-bind', from: `the project, read-only but ${input.writable.join(', ') || 'nothing'} (writes staged for review)` });
+    } else {
+      args.push('--bind', merged, p.project.dir);
+      mounts.push({ where: p.project.dir, what: 'bind', from: `the project, writes staged in ${join(input.stage.dir, 'upper')} for review` });
+    }
   } else {
     args.push('--bind', p.project.dir, p.project.dir);
     mounts.push({ where: p.project.dir, what: 'bind', from: 'the project (writable)' });
@@ -213,9 +255,12 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
   }
 
   // Credential-free configuration (npmrc, pip.conf).
-  for (const f of p.files) {
-    args.push('--ro-bind-data', String(dataFd(f.path, f.content)), f.path);
-    mounts.push({ where: f.path, what: 'data', from: `${f.from} without credentials` });
+  // Credential-free configuration, or in the install phase the originals with credentials.
+  const credentialPaths = new Set(phase?.credentials ? p.credentials.files.map((f) => f.path) : []);
+  for (const f of phaseFiles(p, phase)) {
+    const secret = credentialPaths.has(f.path);
+    args.push('--ro-bind-data', String(dataFd(secret ? `${f.path} (with credentials)` : f.path, f.content)), f.path);
+    mounts.push({ where: f.path, what: 'data', from: secret ? `${f.from}, with its credentials (install phase only)` : `${f.from} without credentials` });
   }
 
   args.push('--chdir', p.cwd);
@@ -233,7 +278,7 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
   ];
   // The command itself must follow on the real command line: bubblewrap only takes
   // options from an --args descriptor.
-  const jail = [tools.bwrap, '--args', '3', '--', p.command.path, ...p.command.args];
+  const jail = [tools.bwrap, '--args', '3', '--', command.path, ...command.args];
   const launcher = [tools.prlimit, ...limits, '--', ...(outer ? outerLayer(input, hostNetwork) : []), ...jail];
   const argv = p.dropPrivileges
     ? [tools.setpriv, `--reuid=${p.user.uid}`, `--regid=${p.user.gid}`, '--clear-groups', '--no-new-privs', '--', ...launcher]
@@ -244,7 +289,7 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
     backend: 'sandbox',
     argv,
     jailArgs: args,
-    env: p.env.vars,
+    env,
     cwd: '/',
     fds: [argsFd, ...fds],
     mounts,

@@ -18,6 +18,7 @@ import type { ProfileName } from '../profiles/types.js';
 import type { ToolConfig } from '../profiles/tool-config.js';
 import { closest } from '../util/did-you-mean.js';
 import { parseHostRule } from '../net/host-rule.js';
+import { decidePhases } from './phases.js';
 import { buildEnvironment, SANE_PATH } from './environment.js';
 import type { BackendName, Invoker, JailUser, Policy } from './types.js';
 
@@ -243,6 +244,24 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
   if (backend === 'sandbox' && !rootDir) checkProjectDir(projectDir, host.invoker.home, user);
 
   const readOnlyPaths = [...new Set([...(needs?.prefixes ?? []), ...tool.readOnlyPaths, ...env.trustPaths])];
+
+  // Phases (SPEC §7). Yarn classic has no rebuild command; npm's serves its node_modules.
+  let rebuildTool: string | undefined;
+  // Two phases need the staging layer (the scripts phase runs over what phase 1 staged).
+  if (profile.twoPhase && backend === 'sandbox' && rootDir === undefined) {
+    if (profileName === 'yarn') {
+      const npm = host.findProgram('npm', hostPath, host.cwd);
+      rebuildTool = npm.found ? npm.path : undefined;
+    } else rebuildTool = programPath;
+  }
+  const { phases } = decidePhases({
+    profile: profileName,
+    args,
+    twoPhase: rebuildTool !== undefined,
+  });
+  if (profile.twoPhase && rebuildTool === undefined) {
+    warnings.push(`the ${backend} backend runs installs in one phase: install scripts run with the same network as the download (two-phase installs need the sandbox)`);
+  }
   const limits = { ...DEFAULT_LIMITS, ...(v.limits ?? {}) };
 
   return {
@@ -257,7 +276,7 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
     dropPrivileges,
     ...(rootDir !== undefined ? { rootDir } : {}),
     env,
-    network: { mode, allow, registries: tool.registries, proxied },
+    network: { mode, allow, userAllowed: v.allow_hosts ?? [], registries: tool.registries, proxied },
     project: {
       dir: projectDir,
       hide: [...new Set([...DEFAULT_HIDE, ...(v.hide ?? [])])],
@@ -267,6 +286,9 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
     readOnlyPaths,
     files: tool.files,
     removedCredentials: tool.removedCredentials,
+    credentials: tool.credentials,
+    phases,
+    ...(rebuildTool !== undefined ? { rebuildTool } : {}),
     limits,
     output: { ...(v.report !== undefined ? { report: v.report } : {}), strict: v.strict ?? false, quiet: cli.quiet },
     warnings,

@@ -5,6 +5,7 @@ import type { LimitsConfig, NetworkMode, ResolvedConfig } from '../config/types.
 import type { Profile } from '../profiles/types.js';
 import type { JailFile } from '../profiles/tool-config.js';
 import type { JailEnvironment } from './environment.js';
+import type { Phase } from './phases.js';
 
 export type BackendName = 'sandbox' | 'chroot' | 'none';
 
@@ -48,6 +49,8 @@ export interface Policy {
     /** host[:port] rules for the proxy: registry hosts plus allow_hosts. */
     readonly allow: readonly string[];
     readonly registries: readonly string[];
+    /** Hosts the user allowed by name (allow_hosts): the only ones the scripts phase may reach. */
+    readonly userAllowed: readonly string[];
     /** The jail reaches the network through the proxy (registry mode with something allowed). */
     readonly proxied: boolean;
   };
@@ -63,6 +66,16 @@ export interface Policy {
   readonly readOnlyPaths: readonly string[];
   /** Credential-free configuration files placed inside the jail. */
   readonly files: readonly JailFile[];
+  /**
+   * The user's registry credentials, for the install phase only (SPEC §7): original
+   * configuration files (replacing their sanitized copies) and referenced variables.
+   * Secrets: never printed, logged or reported.
+   */
+  readonly credentials: { readonly files: readonly JailFile[]; readonly env: Readonly<Record<string, string>> };
+  /** The phases of this run, in order (one, or install + scripts). */
+  readonly phases: readonly Phase[];
+  /** The program that runs install scripts in the scripts phase (`npm`/`pnpm` rebuild). */
+  readonly rebuildTool?: string;
   readonly removedCredentials: readonly string[];
   readonly limits: Required<LimitsConfig>;
   readonly output: { readonly report?: string; readonly strict: boolean; readonly quiet: boolean };

@@ -32,9 +32,21 @@ export interface ToolConfig {
   readonly env: Record<string, string>;
   /** Names of credential settings that were kept out of the jail. */
   readonly removedCredentials: string[];
+  /**
+   * The credentials themselves, for the install phase of a two-phase install only
+   * (SPEC §7): the original configuration files that held them (same jail paths as their
+   * sanitized copies in `files`) and the values of the variables they reference.
+   * Secrets: never printed, logged or reported.
+   */
+  readonly credentials: { readonly files: JailFile[]; readonly env: Record<string, string> };
 }
 
-const EMPTY: ToolConfig = { registries: [], registryHosts: [], files: [], readOnlyPaths: [], env: {}, removedCredentials: [] };
+const EMPTY: ToolConfig = { registries: [], registryHosts: [], files: [], readOnlyPaths: [], env: {}, removedCredentials: [], credentials: { files: [], env: {} } };
+
+/** Variables an npmrc refers to as ${NAME} (npm expands them when it reads the file). */
+export function referencedVariables(text: string): string[] {
+  return [...new Set([...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]!))];
+}
 
 /** `https://registry.npmjs.org/` → `registry.npmjs.org:443`. Undefined for non-network URLs. */
 export function hostPortOf(url: string): string | undefined {
@@ -94,6 +106,8 @@ function nodePrefix(nodePath: string): string {
 
 function readNpmConfig(input: ToolConfigInput): ToolConfig {
   const files: JailFile[] = [];
+  const credentialFiles: JailFile[] = [];
+  const credentialEnv: Record<string, string> = {};
   const removed: string[] = [];
   const readOnly: string[] = [];
   const registries: string[] = [];
@@ -114,6 +128,13 @@ function readNpmConfig(input: ToolConfigInput): ToolConfig {
     const clean = sanitizeNpmrc(text);
     removed.push(...clean.removed.map((k) => `${hostPath}: ${k}`));
     files.push({ path: jailPath, content: clean.text, from: hostPath });
+    if (clean.removed.length > 0) {
+      credentialFiles.push({ path: jailPath, content: text, from: hostPath });
+      for (const name of referencedVariables(text)) {
+        const value = input.hostEnv[name];
+        if (value !== undefined) credentialEnv[name] = value;
+      }
+    }
   };
   if (globalPath) consider(globalPath, globalPath);
   consider(userPath, join(input.jailHome, '.npmrc'));
@@ -123,13 +144,19 @@ function readNpmConfig(input: ToolConfigInput): ToolConfig {
   // Native builds work offline (SPEC §8): with Node's headers installed next to node,
   // point node-gyp at them instead of letting it download them from nodejs.org.
   const configured = [globalPath, userPath].some((f) => f && /^\s*nodedir\s*=/m.test(readText(f) ?? ''));
-  if (!configured && !envGet(input.hostEnv, 'npm_config_nodedir') && input.nodePath) {
+  const envNodedir = envGet(input.hostEnv, 'npm_config_nodedir');
+  if (envNodedir !== undefined && envNodedir.startsWith('/') && existsSync(envNodedir)) {
+    // The user's own choice of headers: pass it on, with the directory it names.
+    env.npm_config_nodedir = envNodedir;
+    readOnly.push(envNodedir);
+  } else if (!configured && envNodedir === undefined && input.nodePath) {
     const prefix = nodePrefix(input.nodePath);
     if (existsSync(join(prefix, 'include', 'node', 'node.h'))) env.npm_config_nodedir = prefix;
   }
   if (envRegistry) {
     registries.push(stripUrlCredentials(envRegistry));
     env.npm_config_registry = stripUrlCredentials(envRegistry);
+    if (env.npm_config_registry !== envRegistry) credentialEnv.npm_config_registry = envRegistry;
   }
   if (!registries.some((r) => !/^@/.test(r))) registries.unshift(NPM_DEFAULT_REGISTRY);
   const unique = [...new Set(registries)];
@@ -140,6 +167,7 @@ function readNpmConfig(input: ToolConfigInput): ToolConfig {
     readOnlyPaths: [...new Set(readOnly)],
     env,
     removedCredentials: removed,
+    credentials: { files: credentialFiles, env: credentialEnv },
   };
 }
 
@@ -196,5 +224,6 @@ function readPipConfig(input: ToolConfigInput): ToolConfig {
     readOnlyPaths: [...new Set(readOnly)],
     env,
     removedCredentials: removed,
+    credentials: { files: [], env: {} },
   };
 }

@@ -17,6 +17,8 @@ export interface BlockedConnection {
   readonly reason: string;
   /** How many identical attempts were merged into this record. */
   readonly count?: number;
+  /** The phase that tried: 'scripts' means an install script. */
+  readonly phase?: string;
   readonly package?: string;
   readonly suggestion?: string;
 }
@@ -33,6 +35,8 @@ export interface WriteRecord {
   readonly path: string;
   readonly kind: string;
   readonly reason: string;
+  /** For a discarded write: the narrowest way to keep it, when there is one. */
+  readonly suggestion?: string;
 }
 
 export interface Report {

@@ -55,7 +55,8 @@ export function summaryLines(r: Report, style: Style, quiet: boolean): string[] 
   if (quiet && !problems && r.strict.violations.length === 0) return [];
 
   const status = r.exit.signal ? `killed by ${r.exit.signal} (${r.exit.status})` : `exit ${r.exit.status}`;
-  const head = `safe-package: ${n(r.command.exe)} ${ok ? style.green(status) : style.red(status)} in ${seconds(r.duration_ms)}`;
+  const program = r.command.exe.split('/').pop() || r.command.exe;
+  const head = `safe-package: ${n(program)} ${ok ? style.green(status) : style.red(status)} in ${seconds(r.duration_ms)}`;
   out.push(`${head} ${style.dim(`[${r.backend}, ${r.user.name}${r.phases.length > 1 ? `, ${r.phases.join(' + ')}` : ''}]`)}`);
 
   if (!quiet && r.network.contacted.length) {
@@ -65,7 +66,7 @@ export function summaryLines(r: Report, style: Style, quiet: boolean): string[] 
     out.push(style.yellow(`  blocked ${r.network.blocked.length} connection(s):`));
     out.push(
       ...listed(r.network.blocked, (b) =>
-        n(`${b.method ? `${b.method} ` : ''}${b.host}:${b.port}${b.package ? ` (from ${b.package})` : ''} — ${b.reason}${b.suggestion ? `; to allow: ${b.suggestion}` : ''}`),
+        n(`${b.method ? `${b.method} ` : ''}${b.host}:${b.port}${b.package ? ` (from ${b.package})` : b.phase === 'scripts' ? ' (from an install script)' : ''} — ${b.reason}`),
       ),
     );
   }
@@ -74,6 +75,9 @@ export function summaryLines(r: Report, style: Style, quiet: boolean): string[] 
     if (r.writes.discarded.length) {
       out.push(style.yellow(`  discarded ${r.writes.discarded.length} write(s):`));
       out.push(...listed(r.writes.discarded, (w) => n(`${w.path} — ${w.reason}`)));
+      // One hint per distinct suggestion: a hundred files under dist/ need one line.
+      const hints = [...new Set(r.writes.discarded.map((w) => w.suggestion).filter((h): h is string => h !== undefined))];
+      for (const h of hints.slice(0, 3)) out.push(style.dim(`    hint: ${n(h)}`));
     }
   }
   if (!quiet && r.environment.withheld.length) {

@@ -17,12 +17,14 @@ function policy(over: Partial<Policy> = {}): Policy {
     user: { name: 'dev', uid: 1000, gid: 1000, groupName: 'dev', home: '/home/dev' },
     dropPrivileges: false,
     env: { vars: { PATH: '/usr/bin', HOME: '/home/dev', npm_config_cache: '/home/dev/.cache/safe-package/npm', NPM_KEPT: 'tok' }, withheld: ['NPM_TOKEN'], keptButUnset: [], trustPaths: [] },
-    network: { mode: 'registry', allow: ['registry.npmjs.org:443'], registries: [], proxied: true },
+    network: { mode: 'registry', allow: ['registry.npmjs.org:443'], registries: [], userAllowed: [], proxied: true },
     project: { dir: '/home/dev/proj', hide: ['.env'], write: ['node_modules/**'] },
     cacheDir: '/home/dev/.cache/safe-package',
     readOnlyPaths: ['/home/dev/.nvm/versions/node/v20', '/home/dev/.nvm/versions/node/v20/lib'],
     files: [{ path: '/home/dev/.npmrc', content: 'registry=https://r/\n', from: '/home/dev/.npmrc' }],
     removedCredentials: [],
+    credentials: { files: [{ path: '/home/dev/.npmrc', content: '//r/:_authToken=SECRET\n', from: '/home/dev/.npmrc' }], env: { NPM_TOKEN: 'SECRET' } },
+    phases: [],
     limits: { processes: 100, file_size: 1000, open_files: 50, timeout: 60 },
     output: { strict: false, quiet: false },
     warnings: [],
@@ -90,7 +92,7 @@ test('rlimits and, as root, the privilege drop come first', () => {
 });
 
 test('--network host keeps the host network and its resolver files', () => {
-  const plan = planSandbox({ policy: policy({ network: { mode: 'host', allow: [], registries: [], proxied: false } }), layout, tools, seccomp: Buffer.alloc(8), emptyFile: '/c/empty' });
+  const plan = planSandbox({ policy: policy({ network: { mode: 'host', allow: [], registries: [], userAllowed: [], proxied: false } }), layout, tools, seccomp: Buffer.alloc(8), emptyFile: '/c/empty' });
   assert.ok(!plan.jailArgs!.includes('--unshare-net'));
 });
 
@@ -105,4 +107,21 @@ test('--explain never shows a kept variable\'s value', () => {
   assert.ok(text.includes('NPM_KEPT (kept; value not shown)'));
   assert.ok(!text.includes('=tok'));
   assert.ok(text.includes('registry.npmjs.org:443'));
+});
+
+test('credentials reach only the install phase; the scripts phase has no network and a read-only cache', () => {
+  const install = { name: 'install' as const, program: 'user' as const, network: 'policy' as const, credentials: true, cacheWritable: true, env: { npm_config_ignore_scripts: 'true' }, describe: '' };
+  const scripts = { name: 'scripts' as const, program: 'rebuild' as const, network: 'allowed-hosts-only' as const, credentials: false, cacheWritable: false, env: {}, describe: '' };
+  const p = policy({ env: { vars: { PATH: '/usr/bin', HOME: '/home/dev', npm_config_cache: '/home/dev/.cache/safe-package/npm', HTTPS_PROXY: 'http://127.0.0.1:3128' }, withheld: [], keptButUnset: [], trustPaths: [] } });
+  const dataOf = (plan: ReturnType<typeof planSandbox>) => plan.fds.map((f) => (f.kind === 'data' ? f.data.toString() : '')).join('\n');
+  const one = planSandbox({ policy: p, layout, tools, seccomp: Buffer.alloc(8), emptyFile: '/c/empty', phase: install });
+  assert.equal(one.env.NPM_TOKEN, 'SECRET');
+  assert.equal(one.env.npm_config_ignore_scripts, 'true');
+  assert.match(dataOf(one), /_authToken=SECRET/);
+  const two = planSandbox({ policy: p, layout, tools, seccomp: Buffer.alloc(8), emptyFile: '/c/empty', phase: scripts, command: { path: '/usr/bin/npm', args: ['rebuild'] } });
+  assert.equal(two.env.NPM_TOKEN, undefined);
+  assert.doesNotMatch(dataOf(two), /SECRET/);
+  assert.match(dataOf(two), /registry=https:\/\/r\//);
+  assert.deepEqual(argPairs(two.jailArgs!, '--ro-bind').find(([, to]) => to === '/home/dev/.cache/safe-package/npm'), ['/home/dev/.cache/safe-package/npm', '/home/dev/.cache/safe-package/npm']);
+  assert.deepEqual(two.argv.slice(-2), ['/usr/bin/npm', 'rebuild']);
 });

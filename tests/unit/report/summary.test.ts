@@ -45,7 +45,7 @@ test('blocked hosts and discarded writes are listed, with file names neutralised
     writes: { staged: true, committed: [], discarded: [{ path: 'x\x1b]0;pwned\x07', kind: 'added', reason: 'outside write rules' }] },
   });
   const text = summaryLines(r, PLAIN, true).join('\n');
-  assert.match(text, /evil.example:443 — not allowed; to allow: --allow-host evil.example/);
+  assert.match(text, /evil.example:443 — not allowed/);
   assert.match(text, /x\\x1b\]0;pwned\\x07/);
   assert.doesNotMatch(text, /\x1b/);
 });
@@ -53,4 +53,26 @@ test('blocked hosts and discarded writes are listed, with file names neutralised
 test('strict counts blocked, discarded and limits', () => {
   assert.deepEqual(strictViolations({ network: { mode: '', allowed: [], contacted: [], blocked: [] }, writes: { staged: true, committed: [], discarded: [] }, limits_hit: [] }), []);
   assert.equal(strictViolations({ network: { mode: '', allowed: [], contacted: [], blocked: [{ host: 'h', port: 1, reason: '' }] }, writes: { staged: true, committed: [], discarded: [] }, limits_hit: ['timeout'] }).length, 2);
+});
+
+test('discarded writes come with one hint per way to keep them', async () => {
+  const { keepHint } = await import('../../../src/backends/staging.js');
+  assert.equal(keepHint('dist/a.js'), 'to keep it, add "write": ["dist/**"] to ~/.safe-package/config.json');
+  assert.equal(keepHint('notes.txt'), 'to keep it, add "write": ["notes.txt"] to ~/.safe-package/config.json');
+  assert.match(keepHint('.git/config')!, /npx husky/);
+  assert.equal(keepHint('.safe-package/config.json'), undefined);
+  assert.equal(keepHint('.github/workflows/x.yml'), undefined);
+  assert.equal(keepHint('.vscode/tasks.json'), undefined);
+  const r = report({
+    writes: {
+      staged: true,
+      committed: [],
+      discarded: [
+        { path: 'dist/a.js', kind: 'added', reason: 'x', suggestion: keepHint('dist/a.js')! },
+        { path: 'dist/b.js', kind: 'added', reason: 'x', suggestion: keepHint('dist/b.js')! },
+      ],
+    },
+  });
+  const hints = summaryLines(r, PLAIN, true).filter((l) => l.includes('hint:'));
+  assert.equal(hints.length, 1);
 });

@@ -1,0 +1,118 @@
+// One run of a Policy: prepare the host, start the proxy, run each phase in the jail,
+// then review and commit the staged writes. Returns what happened as data; main.ts turns
+// it into the report and the exit status.
+
+import { join } from 'node:path';
+import type { Policy } from '../policy/types.js';
+import type { Phase } from '../policy/phases.js';
+import { planScriptSteps } from './script-steps.js';
+import type { RunningProxy } from '../net/proxy.js';
+import type { BlockedConnection, ContactedHost, WriteRecord } from '../report/report.js';
+import { launch, type Outcome } from './launch.js';
+import { makePlan, prepare } from './plan-for.js';
+import { createStage, removeStage } from './stage-dirs.js';
+
+/** Project writes are staged and reviewed (SPEC §5); --root-dir keeps the seed's direct writes. */
+export function isStaged(p: Policy): boolean {
+  return p.backend === 'sandbox' && p.rootDir === undefined;
+}
+
+export interface PhaseRecord {
+  readonly name: string;
+  readonly describe: string;
+  readonly command: string;
+  readonly status: number;
+  readonly durationMs: number;
+}
+
+export interface RunResult {
+  /** The last phase that ran (the first that failed, if any failed). */
+  readonly outcome: Outcome;
+  readonly phases: readonly PhaseRecord[];
+  readonly blocked: readonly BlockedConnection[];
+  readonly contacted: readonly ContactedHost[];
+  readonly writes?: { staged: true; committed: WriteRecord[]; discarded: WriteRecord[]; commit_ms: number };
+  /** Staged writes could not be committed (the project is unchanged); why. */
+  readonly commitError?: string;
+  readonly notes: readonly string[];
+}
+
+interface Step {
+  readonly command: { path: string; args: string[] };
+  /** Project paths the step may write; undefined: the whole project. */
+  readonly writable?: readonly string[];
+}
+
+/** What a phase runs, step by step; empty when it has nothing to do. */
+export function phaseSteps(p: Policy, phase: Phase, runDir: string | undefined): Step[] {
+  if (phase.program === 'user') return [{ command: { path: p.command.path, args: [...p.command.args] } }];
+  const tool = p.rebuildTool!;
+  if (!runDir) return [];
+  const steps = planScriptSteps({ upperDir: join(runDir, 'upper'), projectDir: p.project.dir, rootScripts: phase.scripts?.kind === 'all' });
+  return steps.map((s) =>
+    s.kind === 'root'
+      ? { command: { path: tool, args: ['run', s.event] } }
+      : // pnpm keeps its packages under node_modules/.pnpm and rewrites its own state
+        // there: its scripts get node_modules, still not the rest of the project.
+        { command: { path: tool, args: ['rebuild', s.name] }, writable: p.profile.name === 'pnpm' ? ['node_modules'] : s.writable },
+  );
+}
+
+export async function runPolicy(p: Policy): Promise<RunResult> {
+  const staged = isStaged(p);
+  const notes: string[] = [];
+  const prepared = prepare(p, staged);
+  const staging = staged ? await import('./staging.js') : undefined;
+  // A commit a crash interrupted is finished or undone before anything touches the project.
+  if (staging) notes.push(...(await staging.recoverInterrupted(p)));
+  const runDir = p.backend === 'sandbox' ? createStage(p) : undefined;
+  // One proxy per network scope, started when a phase first needs it.
+  const proxies = new Map<Phase['network'], RunningProxy>();
+  const net = p.network.proxied ? await import('./network.js') : undefined;
+  const proxyFor = async (scope: Phase['network']): Promise<RunningProxy | undefined> => {
+    if (!runDir || !net) return undefined;
+    let proxy = proxies.get(scope);
+    if (!proxy) proxies.set(scope, (proxy = await net.startJailProxy(p, runDir, scope)));
+    return proxy;
+  };
+  const closeProxies = () => Promise.all([...proxies.values()].map((x) => x.close()));
+  try {
+    const started = Date.now();
+    const phases: PhaseRecord[] = [];
+    let outcome: Outcome | undefined;
+    for (const phase of p.phases) {
+      for (const { command, writable } of phaseSteps(p, phase, runDir)) {
+        const proxy = await proxyFor(phase.network);
+        const bridge = proxy && net ? net.bridgeSpec(proxy.socketPath) : undefined;
+        const paths = { ...prepared, ...(runDir ? { runDir } : {}), staged: staged && runDir !== undefined, ...(bridge ? { bridge } : {}) };
+        const { plan } = makePlan(p, paths, { phase, command, ...(writable ? { writable } : {}) });
+        const remaining = Math.max(1, p.limits.timeout - (Date.now() - started) / 1000);
+        // When launch returns, every process of the jail is gone.
+        outcome = await launch(plan, { timeoutSeconds: remaining });
+        phases.push({ name: phase.name, describe: phase.describe, command: [command.path, ...command.args].join(' '), status: outcome.status, durationMs: outcome.durationMs });
+        if (outcome.setupFailed || outcome.spawnError || outcome.timedOut || outcome.status !== 0) break;
+      }
+      if (outcome && (outcome.setupFailed || outcome.spawnError || outcome.timedOut || outcome.status !== 0)) break;
+    }
+    await closeProxies();
+    if (!outcome) throw new Error('no phase ran');
+    const total: Outcome = { ...outcome, durationMs: Date.now() - started };
+    const records = { blocked: [] as BlockedConnection[], contacted: [] as ContactedHost[] };
+    for (const [scope, proxy] of proxies) {
+      const r = net!.networkRecords(proxy, scope === 'policy' ? undefined : 'scripts');
+      records.blocked.push(...r.blocked);
+      records.contacted.push(...r.contacted);
+    }
+    const base = { outcome: total, phases, ...records, notes };
+    if (!staging || !runDir || total.setupFailed || total.spawnError) return base;
+    try {
+      const r = await staging.reviewAndCommit(p, runDir, total);
+      return { ...base, writes: { staged: true, committed: r.committed, discarded: r.discarded, commit_ms: r.commitMs } };
+    } catch (err) {
+      return { ...base, commitError: (err as Error).message };
+    }
+  } finally {
+    await closeProxies();
+    if (runDir) removeStage(runDir);
+  }
+}

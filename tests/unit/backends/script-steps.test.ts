@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { installEvents, orderScriptSteps, type PackageDir } from '../../../src/backends/script-steps.js';
+
+const pkg = (name: string, events: string[], dependencies: string[] = []): PackageDir => ({ rel: `node_modules/${name}`, name, events, dependencies });
+
+test('dependencies run before their dependents; packages without scripts do not run', () => {
+  const steps = orderScriptSteps(
+    [pkg('app-native', ['install'], ['bindings', 'plain']), pkg('bindings', ['postinstall']), pkg('plain', [])],
+    (name) => [`node_modules/${name}`],
+    undefined,
+  );
+  assert.deepEqual(steps, [
+    { kind: 'package', name: 'bindings', writable: ['node_modules/bindings'] },
+    { kind: 'package', name: 'app-native', writable: ['node_modules/app-native'] },
+  ]);
+});
+
+test('each package may write only its own folders, every copy of it', () => {
+  const steps = orderScriptSteps([pkg('x', ['postinstall'])], () => ['node_modules/x', 'node_modules/y/node_modules/x'], undefined);
+  assert.deepEqual(steps, [{ kind: 'package', name: 'x', writable: ['node_modules/x', 'node_modules/y/node_modules/x'] }]);
+});
+
+test('the project\'s own scripts: preinstall first, the others last, in npm\'s order', () => {
+  const steps = orderScriptSteps([pkg('x', ['install'])], () => ['node_modules/x'], ['prepare', 'postinstall', 'preinstall']);
+  assert.deepEqual(steps.map((s) => (s.kind === 'root' ? `root:${s.event}` : s.name)), ['root:preinstall', 'x', 'root:postinstall', 'root:prepare']);
+});
+
+test('a dependency cycle does not loop', () => {
+  const steps = orderScriptSteps([pkg('a', ['install'], ['b']), pkg('b', ['install'], ['a'])], (n) => [`node_modules/${n}`], undefined);
+  assert.equal(steps.length, 2);
+});
+
+test('install events, with node-gyp\'s implicit install for a binding.gyp', () => {
+  assert.deepEqual(installEvents({ scripts: { postinstall: 'x', test: 'y' } }, false), ['postinstall']);
+  assert.deepEqual(installEvents({}, true), ['install']);
+  assert.deepEqual(installEvents({ scripts: { install: 'custom' } }, true), ['install']);
+  assert.deepEqual(installEvents({ scripts: { preinstall: 'p' } }, true), ['preinstall']);
+  assert.deepEqual(installEvents({ scripts: 'nonsense' }, false), []);
+});

@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decidePhases } from '../../../src/policy/phases.js';
+import { classifyCommand, isPackageName } from '../../../src/profiles/commands.js';
+
+const decide = (args: string[], over: Partial<Parameters<typeof decidePhases>[0]> = {}) =>
+  decidePhases({ profile: 'npm', args, twoPhase: true, ...over }).phases.map((p) => p.name);
+
+test('installs run in two phases; other commands in one', () => {
+  assert.deepEqual(decide(['install']), ['install', 'scripts']);
+  assert.deepEqual(decide(['i', 'left-pad']), ['install', 'scripts']);
+  assert.deepEqual(decide(['ci']), ['install', 'scripts']);
+  assert.deepEqual(decide(['update']), ['install', 'scripts']);
+  assert.deepEqual(decide(['run', 'build']), ['run']);
+  assert.deepEqual(decide(['test']), ['run']);
+  assert.deepEqual(decide(['exec', 'x']), ['run']);
+  assert.deepEqual(decide([]), ['run']);
+});
+
+test('uninstall and --ignore-scripts need no scripts phase', () => {
+  assert.deepEqual(decide(['uninstall', 'x']), ['install']);
+  assert.deepEqual(decide(['install', '--ignore-scripts']), ['install']);
+  assert.deepEqual(decide(['install', '--ignore-scripts', '--no-ignore-scripts']), ['install', 'scripts']);
+});
+
+test('only the install phase gets credentials and the writable cache', () => {
+  const [install, scripts] = decidePhases({ profile: 'npm', args: ['ci'], twoPhase: true }).phases;
+  assert.equal(install!.credentials, true);
+  assert.equal(install!.env.npm_config_ignore_scripts, 'true');
+  assert.equal(scripts!.credentials, false);
+  assert.equal(scripts!.network, 'allowed-hosts-only');
+  assert.equal(scripts!.cacheWritable, false);
+  assert.deepEqual(scripts!.scripts, { kind: 'all' });
+  const single = decidePhases({ profile: 'npm', args: ['run', 'x'], twoPhase: true }).phases[0]!;
+  assert.equal(single.credentials, false);
+});
+
+test('installing named packages runs only their scripts, not the project\'s', () => {
+  const [, scripts] = decidePhases({ profile: 'npm', args: ['install', 'a'], twoPhase: true }).phases;
+  assert.deepEqual(scripts!.scripts, { kind: 'changed' });
+});
+
+test('pnpm and yarn: bare command means install', () => {
+  assert.deepEqual(decide([], { profile: 'pnpm' }), ['install', 'scripts']);
+  assert.deepEqual(decide(['add', 'x'], { profile: 'yarn' }), ['install', 'scripts']);
+  assert.equal(classifyCommand('npm', ['--prefix', 'x', 'install']).kind, 'other');
+});
+
+test('package names never read as options', () => {
+  assert.equal(isPackageName('left-pad'), true);
+  assert.equal(isPackageName('@scope/pkg'), true);
+  assert.equal(isPackageName('--registry=http://evil'), false);
+  assert.equal(isPackageName('-x'), false);
+  assert.equal(isPackageName('a/../b'), false);
+});
