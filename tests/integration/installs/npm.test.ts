@@ -228,4 +228,21 @@ describe('npm through safe-package, against bare npm in a twin project', () => {
     assert.equal(readFileSync(join(nm, 'fx-leaf-b', 'index.js'), 'utf8'), 'module.exports = "fx-leaf-b@1.0.0";\n');
     assert.ok(existsSync(join(nm, 'fx-leaf-c', 'lib', 'util.js')));
   });
+
+  test('the registry can come from the user\'s npmrc instead of the environment', async () => {
+    const project = work.project('userconfig', PROJECT);
+    const npmrc = join(work.userDir('npmrc'), 'npmrc');
+    writeFileSync(npmrc, `registry=${registry.url}\n`, { mode: 0o600 });
+    chownTree(npmrc);
+    const r = await runWrapped([], 'npm', ['install', 'fx-leaf-a'], {
+      cwd: project,
+      env: userEnv({ npm_config_userconfig: npmrc, XDG_CACHE_HOME: wrappedCache }),
+      reportFile: join(reports, 'userconfig.json'),
+    });
+    assert.equal(r.status, 0, describeRun('safe-package npm install with the registry in the user\'s npmrc', r));
+    assert.deepEqual(r.report?.network.allowed, [registry.host]);
+    assert.deepEqual(r.report?.network.blocked, []);
+    assert.ok(existsSync(join(project, 'node_modules', 'fx-leaf-a', 'index.js')));
+    assert.match(readFileSync(join(project, 'package-lock.json'), 'utf8'), new RegExp(`"resolved": "${registry.url}fx-leaf-a/-/fx-leaf-a-1\\.0\\.0\\.tgz"`));
+  });
 });

@@ -9,7 +9,8 @@
 
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPipIndex, type PipIndex } from '../../support/pip-index.js';
 import { buildSdist, buildWheel } from '../../support/wheel.js';
@@ -28,7 +29,9 @@ import {
 } from './support.js';
 
 const PYTHON = '/usr/bin/python3';
-const SITE = '.venv/lib/python3.11/site-packages';
+// Debian 12 has Python 3.11, Debian 13 has 3.13: the venv's layout follows the interpreter.
+const PY_VERSION = spawnSync(PYTHON, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' }).stdout.trim();
+const SITE = `.venv/lib/python${PY_VERSION}/site-packages`;
 
 describe('pip through safe-package into a virtual environment in the project', () => {
   let index: PipIndex;
@@ -139,12 +142,9 @@ describe('pip through safe-package into a virtual environment in the project', (
 
     // The venvs name their own paths (pyvenv.cfg, scripts' #! lines, and so the hashes in
     // pip's own RECORD, written by python3 -m venv); .pyc files record times.
+    const pipRecord = readdirSync(join(wrapped, SITE)).filter((f) => /^pip-.*\.dist-info$/.test(f)).map((d) => `${SITE.slice('.venv/'.length)}/${d}/RECORD`);
     const snap = (p: string) =>
-      snapshotTree(join(p, '.venv'), {
-        replace: [[p, '<project>']],
-        skip: ['lib/python3.11/site-packages/pip-23.0.1.dist-info/RECORD'],
-        skipNames: ['__pycache__'],
-      });
+      snapshotTree(join(p, '.venv'), { replace: [[p, '<project>']], skip: pipRecord, skipNames: ['__pycache__'] });
     const diff = diffTrees(snap(wrapped), snap(bare), ['through safe-package', 'bare pip']);
     assert.equal(diff, '', `the venvs differ:\n${diff}`);
 
