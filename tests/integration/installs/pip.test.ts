@@ -10,11 +10,13 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { installedCli } from '../../support/cli.js';
 import { join } from 'node:path';
 import { startPipIndex, type PipIndex } from '../../support/pip-index.js';
 import { buildSdist, buildWheel } from '../../support/wheel.js';
 import {
+  chownTree,
   describeRun,
   diffTrees,
   makeWorkDir,
@@ -185,7 +187,7 @@ describe('pip through safe-package into a virtual environment in the project', (
     assert.equal(await hostPython(project, 'import fx_top; print(fx_top.TOP)'), '42');
   });
 
-  test('pip3 install --target ./vendor-libs: pip succeeds, nothing is committed, the report and summary say so', async () => {
+  test('pip3 install --target ./vendor-libs: pip succeeds, nothing is committed, the report says how to keep it, and that works', async () => {
     const project = work.project('target');
     const r = await runWrapped([], 'pip3', ['install', '--no-cache-dir', '--target', './vendor-libs', 'fx-top'], {
       cwd: project,
@@ -207,6 +209,29 @@ describe('pip through safe-package into a virtual environment in the project', (
       reportFile: join(reports, 'target-strict.json'),
     });
     assert.equal(strict.status, 3, describeRun('safe-package --strict pip3 install --target', strict));
+
+    // The report says how to keep such writes; following that advice (here in the
+    // project's config, trusted with `safe-package trust`) makes the same install land.
+    const globs = new Set<string>();
+    for (const d of r.report.writes.discarded) {
+      const m = /"write": (\[[^\]]*\])/.exec(d.suggestion ?? '');
+      if (m) for (const g of JSON.parse(m[1]!) as string[]) globs.add(g);
+    }
+    assert.ok(globs.size > 0, `no write suggestion in the report: ${JSON.stringify(r.report.writes.discarded[0])}`);
+    mkdirSync(join(project, '.safe-package'));
+    writeFileSync(join(project, '.safe-package', 'config.json'), `${JSON.stringify({ write: [...globs] })}\n`);
+    chownTree(project);
+    const trusted = await runAsUser(installedCli(), ['trust'], { cwd: project, env: pipEnv() });
+    assert.equal(trusted.status, 0, describeRun('safe-package trust', trusted));
+    const kept = await runWrapped([], 'pip3', ['install', '--no-cache-dir', '--target', './vendor-libs', 'fx-top'], {
+      cwd: project,
+      env: pipEnv({ XDG_CACHE_HOME: work.userDir('cache-target') }),
+      reportFile: join(reports, 'target-kept.json'),
+    });
+    assert.equal(kept.status, 0, describeRun('safe-package pip3 install --target with the suggested write rule', kept));
+    assert.deepEqual(kept.report?.writes.discarded, []);
+    const imported = await runAsUser(PYTHON, ['-c', 'import fx_top; print(fx_top.TOP)'], { cwd: project, env: pipEnv({ PYTHONPATH: 'vendor-libs' }) });
+    assert.equal(imported.stdout.trim(), '42', describeRun('python3 with PYTHONPATH=vendor-libs', imported));
   });
 
   test('a package that ships a .pem file can be uninstalled from the venv', { todo: 'hide patterns (*.pem, *.key) are applied inside .venv (only node_modules and .git are skipped): each such file is bind-mounted over, so pip cannot remove it (EBUSY) — also pip\'s own certifi bundle is empty in the jail' }, async () => {
