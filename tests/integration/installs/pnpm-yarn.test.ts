@@ -168,12 +168,18 @@ describe('pnpm and yarn through safe-package, against the bare tools in twin pro
     assert.ok(existsSync(join(r.wrapped, 'pnpm-lock.yaml')));
   });
 
-  test('pnpm runs the build script of a dependency the project allows (onlyBuiltDependencies)', { todo: 'the scripts phase looks for packages as directories under node_modules and skips dot-folders: pnpm\'s packages live in node_modules/.pnpm and are reached through symlinks, so no pnpm dependency\'s install script ever runs' }, async (t) => {
+  let pnpmBuild: Awaited<ReturnType<typeof twins>> | undefined;
+  test('pnpm runs the build script of a dependency the project allows (onlyBuiltDependencies)', async (t) => {
     const r = await twins(t, 'pnpm-build', join(tools, 'pnpm', 'bin', 'pnpm.cjs'), ['install'], { npm_config_store_dir: 'pnpm-store' }, BUILD_PROJECT);
+    pnpmBuild = r;
     const nm = join(r.wrapped, 'node_modules');
     assert.equal(readFileSync(join(nm, 'fx-builder', 'built', 'output.txt'), 'utf8'), 'built\n', 'the allowed build script did not run');
-    assertSameInstall(r, PNPM_STATE);
     for (const rel of PNPM_STATE) assert.deepEqual(pnpmState(r.wrapped, rel), pnpmState(r.bare, rel), `${rel} differs`);
+  });
+
+  test('after pnpm rebuild, the bin shims are the same as bare pnpm\'s', { todo: '`pnpm rebuild --pending` in the scripts phase rewrites every .bin shim under node_modules/.pnpm, shorter than the ones `pnpm install` writes (NODE_PATH differs); the shims still run' }, () => {
+    assert.ok(pnpmBuild, 'the build test did not run');
+    assertSameInstall(pnpmBuild, PNPM_STATE);
   });
 
   test('pnpm hard-linking from a store inside node_modules: the commit turns every link into its own copy', async (t) => {
@@ -204,7 +210,7 @@ describe('pnpm and yarn through safe-package, against the bare tools in twin pro
     assert.deepEqual(JSON.parse(readFileSync(join(yarnTwins.wrapped, rel), 'utf8')), JSON.parse(readFileSync(join(yarnTwins.bare, rel), 'utf8')));
   });
 
-  test('pnpm and yarn run through their node_modules/.bin symlinks', { todo: 'the jail binds the real path\'s prefix (node_modules/pnpm) but executes the .bin symlink, which is not in the jail: "bwrap: execvp …/node_modules/.bin/pnpm: No such file or directory", exit 1' }, async () => {
+  test('pnpm and yarn run through their node_modules/.bin symlinks', async () => {
     for (const tool of ['pnpm', 'yarn']) {
       const project = work.project(`bin-${tool}`, PROJECT);
       const r = await runWrapped([], join(tools, '.bin', tool), ['install'], {
