@@ -41,6 +41,8 @@ interface Step {
   readonly command: { path: string; args: string[] };
   /** Project paths the step may write; undefined: the whole project. */
   readonly writable?: readonly string[];
+  /** The package whose scripts this step runs (to name it when it reaches for a host). */
+  readonly package?: string;
 }
 
 /** What a phase runs, step by step; empty when it has nothing to do. */
@@ -49,14 +51,25 @@ export function phaseSteps(p: Policy, phase: Phase, runDir: string | undefined):
   const tool = p.rebuildTool!;
   if (!runDir) return [];
   const steps = planScriptSteps({ upperDir: join(runDir, 'upper'), projectDir: p.project.dir, rootScripts: phase.scripts?.kind === 'all' });
-  return steps.map((s) =>
-    s.kind === 'root'
-      ? { command: { path: tool, args: ['run', s.event] } }
-      : // pnpm keeps its packages under node_modules/.pnpm and rewrites its own state
-        // there: its scripts get node_modules, still not the rest of the project.
-        { command: { path: tool, args: ['rebuild', s.name] }, writable: p.profile.name === 'pnpm' ? ['node_modules'] : s.writable },
-  );
+  const root = (event: string): Step => ({ command: { path: tool, args: ['run', event] } });
+  if (p.profile.name === 'pnpm') {
+    // pnpm keeps its packages in node_modules/.pnpm behind symlinks and decides itself
+    // which may build (onlyBuiltDependencies): one `pnpm rebuild --pending` with
+    // node_modules writable, still not the rest of the project.
+    const events = steps.flatMap((s) => (s.kind === 'root' ? [s.event] : []));
+    const names = steps.flatMap((s) => (s.kind === 'package' ? [s.name] : []));
+    // --pending: exactly the builds the install phase skipped, as pnpm recorded them.
+    return [
+      ...events.filter((e) => e === 'preinstall').map(root),
+      ...(names.length ? [{ command: { path: tool, args: ['rebuild', '--pending'] }, writable: ['node_modules'] }] : []),
+      ...events.filter((e) => e !== 'preinstall').map(root),
+    ];
+  }
+  return steps.map((s) => (s.kind === 'root' ? root(s.event) : { command: { path: tool, args: ['rebuild', s.name] }, writable: s.writable, package: s.name }));
 }
+
+/** Identity of a refusal in the proxy's ledger (it merges repeats into a count). */
+const blockKey = (b: { host: string; port: number; method?: string; reason: string }) => `${b.host}|${b.port}|${b.method ?? ''}|${b.reason}`;
 
 export async function runPolicy(p: Policy): Promise<RunResult> {
   const staged = isStaged(p);
@@ -79,16 +92,20 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
   try {
     const started = Date.now();
     const phases: PhaseRecord[] = [];
+    const attributed = new Map<string, string>();
     let outcome: Outcome | undefined;
     for (const phase of p.phases) {
-      for (const { command, writable } of phaseSteps(p, phase, runDir)) {
+      for (const { command, writable, package: pkg } of phaseSteps(p, phase, runDir)) {
         const proxy = await proxyFor(phase.network);
+        const before = new Map((proxy?.blocked() ?? []).map((b) => [blockKey(b), b.count]));
         const bridge = proxy && net ? net.bridgeSpec(proxy.socketPath) : undefined;
         const paths = { ...prepared, ...(runDir ? { runDir } : {}), staged: staged && runDir !== undefined, ...(bridge ? { bridge } : {}) };
         const { plan } = makePlan(p, paths, { phase, command, ...(writable ? { writable } : {}) });
         const remaining = Math.max(1, p.limits.timeout - (Date.now() - started) / 1000);
         // When launch returns, every process of the jail is gone.
         outcome = await launch(plan, { timeoutSeconds: remaining });
+        // Refusals new during this step are this package's doing.
+        if (pkg && proxy) for (const b of proxy.blocked()) if ((before.get(blockKey(b)) ?? 0) < b.count) attributed.set(blockKey(b), pkg);
         phases.push({ name: phase.name, describe: phase.describe, command: [command.path, ...command.args].join(' '), status: outcome.status, durationMs: outcome.durationMs });
         if (outcome.setupFailed || outcome.spawnError || outcome.timedOut || outcome.status !== 0) break;
       }
@@ -100,7 +117,7 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
     const records = { blocked: [] as BlockedConnection[], contacted: [] as ContactedHost[] };
     for (const [scope, proxy] of proxies) {
       const r = net!.networkRecords(proxy, scope === 'policy' ? undefined : 'scripts');
-      records.blocked.push(...r.blocked);
+      records.blocked.push(...r.blocked.map((b) => (attributed.has(blockKey(b)) ? { ...b, package: attributed.get(blockKey(b))! } : b)));
       records.contacted.push(...r.contacted);
     }
     const base = { outcome: total, phases, ...records, notes };

@@ -135,9 +135,22 @@ export interface ScriptPlanInput {
 }
 
 /** Reads the staging layer and the project, and returns the script steps. */
+/** pnpm's virtual store: node_modules/.pnpm/<name>@<version>/node_modules/<name> are the real folders. */
+function pnpmStoreDirs(base: string): string[] {
+  const out: string[] = [];
+  let entries;
+  try {
+    entries = readdirSync(join(base, 'node_modules', '.pnpm'), { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) if (e.isDirectory() && e.name !== 'node_modules') packageDirs(base, `node_modules/.pnpm/${e.name}/node_modules`, 11, out);
+  return out;
+}
+
 export function planScriptSteps(input: ScriptPlanInput): ScriptStep[] {
   const changed: PackageDir[] = [];
-  for (const rel of packageDirs(input.upperDir)) {
+  for (const rel of [...packageDirs(input.upperDir), ...pnpmStoreDirs(input.upperDir)]) {
     const name = nameOf(rel);
     if (!isPackageName(name)) continue;
     const manifest = readManifest(join(input.upperDir, rel));

@@ -2,7 +2,7 @@
 
 import { lstatSync, readFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { parseJson, JsonSyntaxError } from './json.js';
+import { parseJson, JsonSyntaxError } from '../util/json.js';
 import { ConfigError, validateConfigDocument } from './schema.js';
 import { resolveLayers } from './layer.js';
 import { readTrustStore, sha256Hex, trustStateOf } from './trust.js';

@@ -2,7 +2,7 @@
 // place, and nothing runs when any source is wrong: a half-understood security policy is
 // worse than none.
 
-import type { JsonNode } from './json.js';
+import type { JsonNode } from '../util/json.js';
 import type { BackendChoice, ConfigKey, ConfigValues, LimitsConfig, NetworkMode } from './types.js';
 import { closest } from '../util/did-you-mean.js';
 

@@ -48,8 +48,8 @@ export function hostFacts(invokedAs: string): HostFacts {
       const setpriv = findTool('setpriv');
       return probeSandbox(drop && setpriv ? { uid: user.uid, gid: user.gid, setpriv } : undefined);
     },
-    toolConfig: (profile, jailHome, nodePath) =>
-      readToolConfig({ source: PROFILES[profile].registry, hostEnv: env, home: invoker.home, jailHome, ...(nodePath ? { nodePath } : {}) }),
+    toolConfig: (profile, jailHome, nodePath, args) =>
+      readToolConfig({ source: PROFILES[profile].registry, hostEnv: env, home: invoker.home, jailHome, args, ...(nodePath ? { nodePath } : {}) }),
     cacheDir: (user, drop) => cacheDirFor(invoker.home, env, user.uid, drop),
   };
 }

@@ -64,9 +64,13 @@ function lexists(p: string): boolean {
   }
 }
 
+/** Directories that belong to a tool, not to the user: their *.pem and *.key are data. */
+const TOOL_OWNED_DIRS = new Set(['node_modules', '.git', '.venv', 'venv', 'site-packages', '__pycache__', '.pnpm-store', '.yarn']);
+
 /**
- * Walks the project for files matching `hide`. node_modules and .git are skipped: they
- * are the package manager's and git's own, large, and secrets there are not the user's.
+ * Walks the project for files matching `hide`. Tool-owned directories (node_modules,
+ * .git, virtual environments) are skipped: they are large, secrets there are not the
+ * user's, and hiding a package's certificate bundle would break it.
  * The walk is bounded so a huge tree cannot stall start-up.
  */
 export function findHidden(projectDir: string, patterns: readonly string[], limit = 200_000): { path: string; dir: boolean }[] {
@@ -87,7 +91,7 @@ export function findHidden(projectDir: string, patterns: readonly string[], limi
         out.push({ path: join(projectDir, r), dir: e.isDirectory() });
         continue;
       }
-      if (e.isDirectory() && e.name !== 'node_modules' && e.name !== '.git') walk(r);
+      if (e.isDirectory() && !TOOL_OWNED_DIRS.has(e.name)) walk(r);
     }
   };
   walk('');

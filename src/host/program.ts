@@ -67,6 +67,9 @@ export function programNeeds(path: string, pathVar: string, cwd: string): Progra
     if (viaPath && !underSystemDir(viaPath)) pathDirs.add(dirname(viaPath));
   };
   note(realPath, path);
+  // The jail executes the path as given: when it is a symlink (node_modules/.bin/x), the
+  // link's own directory must be there too, not only its target's.
+  if (realPath !== path && !underSystemDir(path)) prefixes.add(dirname(path));
 
   let current = realPath;
   for (let depth = 0; depth < 4; depth++) {

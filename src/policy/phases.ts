@@ -75,7 +75,7 @@ export function decidePhases(input: PhaseInput): PhaseDecision {
     credentials: true,
     cacheWritable: true,
     // npm, pnpm and yarn classic all read this; no lifecycle script runs in this phase.
-    env: { npm_config_ignore_scripts: 'true', YARN_IGNORE_SCRIPTS: 'true' },
+    env: { npm_config_ignore_scripts: 'true', pnpm_config_ignore_scripts: 'true', YARN_IGNORE_SCRIPTS: 'true' },
     describe: 'lifecycle scripts off; the registry through the proxy; your registry credentials; cache writable',
   };
   // Removing packages runs no install scripts; neither does an install the user ran

@@ -51,7 +51,7 @@ export interface HostFacts {
   exists(path: string): boolean;
   realpath(path: string): string;
   probeSandbox(user: JailUser, dropPrivileges: boolean): SandboxProbe;
-  toolConfig(profile: ProfileName, jailHome: string, nodePath: string | undefined): ToolConfig;
+  toolConfig(profile: ProfileName, jailHome: string, nodePath: string | undefined, args: readonly string[]): ToolConfig;
   /** safe-package's own cache directory for a profile's caches (created by the runner). */
   cacheDir(user: JailUser, dropPrivileges: boolean): string;
 }
@@ -190,7 +190,7 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
   const needs = backend === 'chroot' ? undefined : host.programNeeds(programPath, hostPath, host.cwd);
   const nodePath = needs?.interpreters.find((i) => /\/node[^/]*$/.test(i)) ?? (/\/node$/.test(needs?.realPath ?? '') ? needs?.realPath : undefined);
   const jailHome = backend === 'none' ? host.invoker.home : backend === 'chroot' ? chrootHome(entry, rootDir!, host) : user.home;
-  const tool = host.toolConfig(profileName, jailHome, nodePath);
+  const tool = host.toolConfig(profileName, jailHome, nodePath, args);
 
   // Network.
   const mode = v.network ?? 'registry';

@@ -39,9 +39,11 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     manifest: 'package.json',
     caches: [
       { env: 'npm_config_store_dir', dir: 'pnpm-store' },
+      { env: 'pnpm_config_store_dir', dir: 'pnpm-store' },
       { env: 'XDG_CACHE_HOME', dir: 'pnpm-cache' },
     ],
-    env: { ...NPM_ENV, npm_config_package_import_method: 'copy' },
+    // pnpm 11 and later read pnpm_config_* instead of npm_config_*.
+    env: { ...NPM_ENV, npm_config_package_import_method: 'copy', pnpm_config_package_import_method: 'copy' },
     registry: 'npm',
     twoPhase: true,
   },

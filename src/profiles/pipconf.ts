@@ -7,6 +7,8 @@ export interface PipSettings {
   readonly indexUrl?: string;
   readonly extraIndexUrls: string[];
   readonly findLinks: string[];
+  /** Local files the configuration names (constraint, cert): bound read-only in the jail. */
+  readonly files?: string[];
 }
 
 /** Reads the [global] and [install] sections (later files and sections win for index-url). */
@@ -15,6 +17,7 @@ export function parsePipConf(text: string): PipSettings {
   let indexUrl: string | undefined;
   const extra: string[] = [];
   const links: string[] = [];
+  const files: string[] = [];
   let lastKey = '';
   for (const raw of text.split(/\r?\n/)) {
     if (/^\s*[#;]/.test(raw) || raw.trim() === '') continue;
@@ -39,8 +42,31 @@ export function parsePipConf(text: string): PipSettings {
     if (key === 'index-url' || key === 'i') indexUrl = v;
     else if (key === 'extra-index-url') extra.push(v);
     else if (key === 'find-links' || key === 'f') links.push(v);
+    // client-cert is a credential: it stays out, like any other.
+    else if (key === 'constraint' || key === 'c' || key === 'cert') files.push(v);
   }
-  return { ...(indexUrl !== undefined ? { indexUrl } : {}), extraIndexUrls: extra, findLinks: links };
+  return { ...(indexUrl !== undefined ? { indexUrl } : {}), extraIndexUrls: extra, findLinks: links, files };
+}
+
+/** Index settings the user typed on pip's own command line (`-i URL`, `--extra-index-url=URL`, ...). Pure. */
+export function pipArgsSettings(args: readonly string[]): PipSettings {
+  let indexUrl: string | undefined;
+  const extra: string[] = [];
+  const links: string[] = [];
+  const files: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const m = /^(--index-url|--extra-index-url|--find-links|--constraint|--cert)=(.*)$/.exec(a);
+    const [flag, value] = m ? [m[1]!, m[2]!] : [a, args[i + 1]];
+    const known = ['-i', '--index-url', '--extra-index-url', '-f', '--find-links', '-c', '--constraint', '--cert'];
+    if (!known.includes(flag) || value === undefined) continue;
+    if (!m) i++;
+    if (flag === '-i' || flag === '--index-url') indexUrl = value;
+    else if (flag === '--extra-index-url') extra.push(value);
+    else if (flag === '-f' || flag === '--find-links') links.push(value);
+    else files.push(value);
+  }
+  return { ...(indexUrl !== undefined ? { indexUrl } : {}), extraIndexUrls: extra, findLinks: links, files };
 }
 
 export function pipSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): PipSettings {
@@ -58,6 +84,7 @@ export function mergePipSettings(a: PipSettings, b: PipSettings): PipSettings {
     ...(indexUrl !== undefined ? { indexUrl } : {}),
     extraIndexUrls: [...a.extraIndexUrls, ...b.extraIndexUrls],
     findLinks: [...a.findLinks, ...b.findLinks],
+    files: [...(a.files ?? []), ...(b.files ?? [])],
   };
 }
 

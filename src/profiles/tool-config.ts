@@ -3,10 +3,10 @@
 // of the configuration files, and the files they point to (a cafile, a local wheel
 // directory) to bind read-only (SPEC §8).
 
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { npmrcGet, npmrcRegistries, parseNpmrc, sanitizeNpmrc, stripUrlCredentials } from './npmrc.js';
-import { mergePipSettings, parsePipConf, pipSettingsFromEnv, PYPI_HOSTS, sanitizePipConf, type PipSettings } from './pipconf.js';
+import { mergePipSettings, parsePipConf, pipArgsSettings, pipSettingsFromEnv, PYPI_HOSTS, sanitizePipConf, type PipSettings } from './pipconf.js';
 import type { RegistrySource } from './types.js';
 
 export const NPM_DEFAULT_REGISTRY = 'https://registry.npmjs.org/';
@@ -61,6 +61,14 @@ export function hostPortOf(url: string): string | undefined {
   return `${u.hostname}:${port}`;
 }
 
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function readText(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
@@ -85,6 +93,8 @@ export interface ToolConfigInput {
   readonly jailHome: string;
   /** Resolved path of the node binary, when the tool runs on Node. */
   readonly nodePath?: string;
+  /** The tool's own arguments (pip's -i/--index-url name an index the user chose). */
+  readonly args?: readonly string[];
 }
 
 export function readToolConfig(input: ToolConfigInput): ToolConfig {
@@ -181,6 +191,9 @@ function readPipConfig(input: ToolConfigInput): ToolConfig {
     [join(input.home, '.config', 'pip', 'pip.conf'), join(input.jailHome, '.config', 'pip', 'pip.conf')],
   ];
   const consider = (hostPath: string, jailPath: string) => {
+    // Only regular files: PIP_CONFIG_FILE=/dev/null must not turn the jail's /dev/null
+    // into a read-only copy.
+    if (!isRegularFile(hostPath)) return;
     const text = readText(hostPath);
     if (text === undefined) return;
     settings = mergePipSettings(settings, parsePipConf(text));
@@ -193,6 +206,7 @@ function readPipConfig(input: ToolConfigInput): ToolConfig {
   const envFile = input.hostEnv.PIP_CONFIG_FILE;
   if (envFile && envFile.startsWith('/')) consider(envFile, envFile);
   settings = mergePipSettings(settings, pipSettingsFromEnv(input.hostEnv));
+  settings = mergePipSettings(settings, pipArgsSettings(input.args ?? []));
 
   const env: Record<string, string> = {};
   if (envFile && envFile.startsWith('/') && existsSync(envFile)) env.PIP_CONFIG_FILE = envFile;
@@ -208,7 +222,7 @@ function readPipConfig(input: ToolConfigInput): ToolConfig {
   const hosts = registries.map(hostPortOf).filter((h): h is string => h !== undefined);
   // The default index serves its files from a second host.
   if (!settings.indexUrl) hosts.push(...PYPI_HOSTS.map((h) => `${h}:443`));
-  const readOnly: string[] = [];
+  const readOnly: string[] = (settings.files ?? []).filter((f) => f.startsWith('/') && existsSync(f));
   for (const link of [...settings.findLinks, ...registries]) {
     const path = link.startsWith('file://') ? decodeURIComponent(new URL(link).pathname) : link.startsWith('/') ? link : undefined;
     if (path && existsSync(path)) readOnly.push(path);

@@ -72,6 +72,9 @@ export function summaryLines(r: Report, style: Style, quiet: boolean): string[] 
   }
   if (r.writes.staged) {
     if (!quiet) out.push(`  writes: ${r.writes.committed.length} committed, ${r.writes.discarded.length} discarded`);
+    if (ok && r.writes.committed.length === 0 && r.writes.discarded.length > 0) {
+      out.push(style.yellow(`  nothing ${n(program)} wrote to the project was kept:`));
+    }
     if (r.writes.discarded.length) {
       out.push(style.yellow(`  discarded ${r.writes.discarded.length} write(s):`));
       out.push(...listed(r.writes.discarded, (w) => n(`${w.path} — ${w.reason}`)));

@@ -28,6 +28,7 @@ export function checkSymlinkTarget(
   isSensitive: (path: string) => boolean,
 ): LinkVerdict {
   if (target === '') return { ok: false, reason: 'symlink with an empty target' };
+  if (isVenvInterpreterLink(linkPath, target)) return { ok: true, resolved: target };
   if (target.startsWith('/')) {
     return { ok: false, reason: 'symlink with an absolute target (only relative links inside the project are kept)' };
   }
@@ -61,4 +62,13 @@ export function checkSymlinkTarget(
     return { ok: false, reason: `symlink points into ${resolved.split('/')[0]}` };
   }
   return { ok: true, resolved };
+}
+
+/**
+ * The one absolute link a project legitimately holds: a virtual environment's interpreter
+ * (`.venv/bin/python3 -> /usr/bin/python3`), which `python3 -m venv` makes. Only that
+ * name, only in a venv's bin, only to a python in the system's bin directories. Pure.
+ */
+export function isVenvInterpreterLink(linkPath: string, target: string): boolean {
+  return /^(\.venv|venv)\/bin\/python[0-9.]*$/.test(linkPath) && /^\/usr\/(local\/)?bin\/python[0-9.]*$/.test(target);
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseJson, toPlain, JsonSyntaxError } from '../../../src/config/json.js';
+import { parseJson, toPlain, JsonSyntaxError } from '../../../src/util/json.js';
 
 function errorAt(text: string): { line: number; column: number; message: string } {
   try {
@@ -14,7 +14,14 @@ function errorAt(text: string): { line: number; column: number; message: string 
 
 test('parses what JSON.parse parses', () => {
   const text = '{"a": [1, -2.5e3, true, false, null, "x\\n\\u00e9"], "b": {}}';
-  assert.deepEqual(toPlain(parseJson(text)), JSON.parse(text));
+  assert.deepEqual(JSON.parse(JSON.stringify(toPlain(parseJson(text)))), JSON.parse(text));
+});
+
+test('objects have no prototype; nesting is bounded', () => {
+  const v = toPlain(parseJson('{"__proto__": {"polluted": true}}')) as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(v), null);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.match(errorAt('['.repeat(300) + ']'.repeat(300)).message, /nested deeper than 256/);
 });
 
 test('errors carry line and column', () => {

@@ -1,8 +1,12 @@
-// A JSON reader that remembers where every value came from.
+// The one JSON reader for anything safe-package must not misread: configuration files
+// (errors name file, line and column — the original tool panicked instead) and files
+// written in the jail (package.json, lockfiles) that review judges.
 //
-// Configuration errors must name the file, line and column (the original tool panicked
-// instead), and a key given twice in one object is refused: with JSON.parse the last one
-// silently wins, which would let a reviewer read one value while another is used.
+// A key given twice in one object is refused: with JSON.parse the last one silently
+// wins while other tools take the first, so `{"scripts": {"postinstall": "curl|sh"},
+// "scripts": {}}` would read as harmless here and run elsewhere. Nesting is bounded so a
+// hostile file cannot exhaust the stack; plain values are built without a prototype so a
+// `__proto__` key is just a key.
 
 export interface Position {
   readonly line: number;
@@ -41,11 +45,16 @@ export function parseJson(text: string): JsonNode {
   return node;
 }
 
-/** Converts a node to the plain value JSON.parse would give. */
+export const MAX_DEPTH = 256;
+
+/** Converts a node to the plain value JSON.parse would give (objects without a prototype). */
 export function toPlain(node: JsonNode): unknown {
   switch (node.kind) {
-    case 'object':
-      return Object.fromEntries(node.entries.map((e) => [e.key, toPlain(e.value)]));
+    case 'object': {
+      const obj = Object.create(null) as Record<string, unknown>;
+      for (const e of node.entries) obj[e.key] = toPlain(e.value);
+      return obj;
+    }
     case 'array':
       return node.items.map(toPlain);
     case 'null':
@@ -57,6 +66,7 @@ export function toPlain(node: JsonNode): unknown {
 
 class Parser {
   private i = 0;
+  private depth = 0;
   private line = 1;
   private lineStart = 0;
 
@@ -98,6 +108,15 @@ class Parser {
   value(): JsonNode {
     const pos = this.pos();
     const ch = this.s[this.i];
+    if ((ch === '{' || ch === '[') && ++this.depth > MAX_DEPTH) this.fail(`nested deeper than ${MAX_DEPTH} levels`);
+    try {
+      return this.valueAt(pos, ch);
+    } finally {
+      if (ch === '{' || ch === '[') this.depth--;
+    }
+  }
+
+  private valueAt(pos: Position, ch: string | undefined): JsonNode {
     switch (ch) {
       case '{':
         return this.object(pos);
