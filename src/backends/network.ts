@@ -9,8 +9,7 @@ import type { Policy } from '../policy/types.js';
 import type { BridgeSpec } from '../plan/sandbox.js';
 import type { BlockedConnection, ContactedHost } from '../report/report.js';
 
-/** The bridge listens here on the jail's own loopback (JAIL_PROXY_URL in policy/resolve.ts). */
-export const BRIDGE_PORT = 3128;
+import { BRIDGE_PORT } from './bridge-port.js';
 
 /**
  * The proxy for a phase: the run's whole allowlist, or (the scripts phase) only the hosts

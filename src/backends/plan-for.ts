@@ -14,7 +14,7 @@ import { requireTool } from '../host/system-tools.js';
 import { buildJailFilter, describeJailFilter, hostSeccompArch } from '../seccomp/index.js';
 import { checkProjectWritable, checkReportWritable, checkStagedOwnership, prepareCacheDirs, projectNpmrcOverride } from './preflight.js';
 import { ensureEmptyFile, stageRootFor } from './stage-dirs.js';
-import { BRIDGE_PORT } from './network.js';
+import { BRIDGE_PORT } from './bridge-port.js';
 import type { BridgeSpec } from '../plan/sandbox.js';
 import type { Phase } from '../policy/phases.js';
 import { judgeJail, scanJail } from '../jail/index.js';

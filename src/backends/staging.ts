@@ -60,7 +60,7 @@ export async function reviewAndCommit(p: Policy, runDir: string, outcome: Outcom
   const started = Date.now();
   // The jail user could write the upper layer; move it where only we can, and refuse if
   // anything still holds it open.
-  const secured = await secureStagingDir({ upperDir: join(runDir, 'upper'), vaultDir: vaultDirFor(p) });
+  const secured = await secureStagingDir({ upperDir: join(runDir, 'upper'), vaultDir: vaultDirFor(p), writerUid: p.user.uid });
   try {
     const review = applyExitPolicy(
       await reviewStage({

@@ -112,6 +112,17 @@ async function runAndReport(policy: Policy, io: Io, name: string): Promise<numbe
     return code === 'ENOENT' ? EXIT_NOT_FOUND : code === 'EACCES' ? EXIT_CANNOT_EXECUTE : EXIT_SAFE_PACKAGE_FAILED;
   }
   if (outcome.setupFailed) {
+    if (policy.backend === 'sandbox' && outcome.setupProblem === undefined) {
+      // The run was the try; now find out why the sandbox does not work here.
+      const { probeSandbox } = await import('../host/sandbox-probe.js');
+      const { findTool } = await import('../host/system-tools.js');
+      const setpriv = findTool('setpriv');
+      const probe = probeSandbox(policy.dropPrivileges && setpriv ? { uid: policy.user.uid, gid: policy.user.gid, setpriv } : undefined);
+      if (!probe.ok) {
+        fail(io, name, `the sandbox is unavailable: ${probe.reason}`, probe.fix);
+        return EXIT_SAFE_PACKAGE_FAILED;
+      }
+    }
     const what = outcome.setupProblem ?? 'see the message above';
     fail(io, name, `the ${policy.backend} backend could not start ${policy.command.exe} (${what})`, `run \`${name} doctor\``);
     return EXIT_SAFE_PACKAGE_FAILED;

@@ -9,7 +9,7 @@ import { PROFILES } from '../profiles/catalog.js';
 import { lookupGroupName, lookupUser } from './users.js';
 import { findProgram } from './which.js';
 import { programNeeds } from './program.js';
-import { probeSandbox } from './sandbox-probe.js';
+import { probeSandbox, sandboxInstalled } from './sandbox-probe.js';
 import { findTool } from './system-tools.js';
 
 /** safe-package's own cache for a jail user: never the user's ~/.npm or ~/.cache/pip. */
@@ -44,6 +44,7 @@ export function hostFacts(invokedAs: string): HostFacts {
         return p;
       }
     },
+    sandboxInstalled: () => sandboxInstalled(env),
     probeSandbox: (user, drop) => {
       const setpriv = findTool('setpriv');
       return probeSandbox(drop && setpriv ? { uid: user.uid, gid: user.gid, setpriv } : undefined);

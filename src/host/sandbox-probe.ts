@@ -62,6 +62,16 @@ export function diagnoseSandboxFailure(stderr: string, sysctl: (path: string) =>
   };
 }
 
+/**
+ * Without running anything: is bubblewrap there at all? A run whose only choice is the
+ * sandbox does not probe first (that costs a jail); the run itself is the try, and a
+ * failed start is diagnosed with probeSandbox() afterwards.
+ */
+export function sandboxInstalled(env: Readonly<Record<string, string | undefined>> = process.env): SandboxProbe {
+  const bwrap = findTool('bwrap', env);
+  return bwrap ? { ok: true, bwrap } : { ok: false, reason: 'bubblewrap (bwrap) is not installed', fix: installCommand(TOOLS.bwrap) };
+}
+
 export function probeSandbox(as?: ProbeAs, env: Readonly<Record<string, string | undefined>> = process.env): SandboxProbe {
   const bwrap = findTool('bwrap', env);
   if (!bwrap) return { ok: false, reason: 'bubblewrap (bwrap) is not installed', fix: installCommand(TOOLS.bwrap) };

@@ -51,6 +51,8 @@ export interface HostFacts {
   exists(path: string): boolean;
   realpath(path: string): string;
   probeSandbox(user: JailUser, dropPrivileges: boolean): SandboxProbe;
+  /** Cheap: is bubblewrap installed (nothing is run)? */
+  sandboxInstalled(): SandboxProbe;
   toolConfig(profile: ProfileName, jailHome: string, nodePath: string | undefined, args: readonly string[]): ToolConfig;
   /** safe-package's own cache directory for a profile's caches (created by the runner). */
   cacheDir(user: JailUser, dropPrivileges: boolean): string;
@@ -104,8 +106,12 @@ function chooseBackend(
     if (!rootDir) throw new PolicyError('the chroot backend needs a jail directory', EXIT_SAFE_PACKAGE_FAILED, 'give one with --root-dir DIR (build it with: safe-package jail create DIR --with npm)');
     return { backend: 'chroot', reason: 'asked for with --backend chroot' };
   }
-  const probe = host.probeSandbox(jailUser, dropPrivileges);
-  if (probe.ok) return { backend: 'sandbox', reason: wanted === 'sandbox' ? 'asked for' : 'auto: bubblewrap works on this host' };
+  // Try the sandbox before choosing only when there is an alternative to fall back to
+  // (root with a jail directory); otherwise the run itself is the try, and a failed start
+  // is diagnosed and refused then (never a fall back to an unprotected run).
+  const alternative = wanted === 'auto' && host.isRoot && rootDir !== undefined;
+  const probe = alternative ? host.probeSandbox(jailUser, dropPrivileges) : host.sandboxInstalled();
+  if (probe.ok) return { backend: 'sandbox', reason: wanted === 'sandbox' ? 'asked for' : alternative ? 'auto: bubblewrap works on this host' : 'auto: bubblewrap is installed' };
   if (wanted === 'auto' && host.isRoot && rootDir) {
     return { backend: 'chroot', reason: `auto: the sandbox is unavailable (${probe.reason}); running as root with a root_dir` };
   }

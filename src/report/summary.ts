@@ -57,7 +57,7 @@ export function summaryLines(r: Report, style: Style, quiet: boolean): string[] 
   const status = r.exit.signal ? `killed by ${r.exit.signal} (${r.exit.status})` : `exit ${r.exit.status}`;
   const program = r.command.exe.split('/').pop() || r.command.exe;
   const head = `safe-package: ${n(program)} ${ok ? style.green(status) : style.red(status)} in ${seconds(r.duration_ms)}`;
-  out.push(`${head} ${style.dim(`[${r.backend}, ${r.user.name}${r.phases.length > 1 ? `, ${r.phases.join(' + ')}` : ''}]`)}`);
+  out.push(`${head} ${style.dim(`[${r.backend}, ${r.user.name}${r.phases.join() !== 'run' ? `, ${r.phases.join(' + ')}` : ''}]`)}`);
 
   if (!quiet && r.network.contacted.length) {
     out.push(`  network: ${r.network.contacted.map((c) => n(`${c.host}:${c.port}`)).join(', ')}`);

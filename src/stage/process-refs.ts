@@ -4,7 +4,7 @@
 // mapping keeps working after its descriptor is closed, so only "nobody holds anything"
 // proves that nobody can still change the tree.
 
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 
 export interface Holder {
   readonly pid: number;
@@ -14,7 +14,12 @@ export interface Holder {
   readonly what: string;
 }
 
-export function holdersOf(dir: string): Holder[] {
+/**
+ * @param uid when given, only processes running as this user are examined: the user the
+ *   jail ran as is the only one besides root who could write the tree, and scanning every
+ *   process on a busy host costs tens of milliseconds.
+ */
+export function holdersOf(dir: string, uid?: number): Holder[] {
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
   const inside = (p: string): boolean => p === dir || p.startsWith(prefix);
   const holders: Holder[] = [];
@@ -22,6 +27,7 @@ export function holdersOf(dir: string): Holder[] {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     if (pid === process.pid) continue;
+    if (uid !== undefined && ownerOf(pid) !== uid) continue;
     const found: string[] = [];
     for (const link of ['cwd', 'root']) {
       const t = readlinkQuiet(`/proc/${pid}/${link}`);
@@ -53,6 +59,15 @@ export function holdersOf(dir: string): Holder[] {
     if (found.length > 0) holders.push({ pid, name: processName(pid), what: found.join(', ') });
   }
   return holders;
+}
+
+/** The process's effective uid, as the owner of its /proc directory. */
+function ownerOf(pid: number): number | undefined {
+  try {
+    return statSync(`/proc/${pid}`).uid;
+  } catch {
+    return undefined;
+  }
 }
 
 function readlinkQuiet(p: string): string | null {

@@ -36,6 +36,8 @@ export interface SecureStagingInput {
    * directory's file system (a rename moves the tree).
    */
   readonly vaultDir: string;
+  /** The user the jail ran as: only their processes can hold the tree (root aside). */
+  readonly writerUid?: number;
 }
 
 export interface SecuredStaging {
@@ -72,7 +74,9 @@ export async function secureStagingDir(input: SecureStagingInput): Promise<Secur
     throw new Error(`the overlay over ${upperDir} is still mounted; unmount it before review`);
   }
 
-  const holders = holdersOf(secured);
+  // An empty layer has nothing anyone could change; otherwise look at the processes of
+  // the user who could write it.
+  const holders = readdirSync(secured).length === 0 ? [] : holdersOf(secured, input.writerUid);
   if (holders.length > 0) {
     const list = holders.map((h) => `${h.pid} (${h.name}: ${h.what})`).join(', ');
     throw new Error(

@@ -35,8 +35,9 @@ export function installedCli(): string {
   if (installed) return installed;
   const dir = mkdtempSync(join(tmpdir(), 'sp-cli-'));
   chmodSync(dir, 0o755);
-  cpSync(join(REPO, 'bin'), join(dir, 'bin'), { recursive: true });
-  cpSync(join(REPO, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true });
+  // Timestamps kept: the launcher runs the bundle only when it is newer than the module tree.
+  cpSync(join(REPO, 'bin'), join(dir, 'bin'), { recursive: true, preserveTimestamps: true });
+  cpSync(join(REPO, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true, preserveTimestamps: true });
   cpSync(join(REPO, 'package.json'), join(dir, 'package.json'));
   spawnSync('chmod', ['-R', 'a+rX', dir]);
   installed = join(dir, 'bin', 'safe-package');

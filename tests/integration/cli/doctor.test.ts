@@ -39,3 +39,15 @@ test('a run with bubblewrap missing refuses (never runs unprotected)', async () 
   assert.match(r.stderr, /sandbox is unavailable: bubblewrap \(bwrap\) is not installed/);
   assert.match(r.stderr, /apt-get install -y bubblewrap/);
 });
+
+test('a sandbox that cannot start is diagnosed after the try, and nothing runs unprotected', async () => {
+  const cwd = makeProject(user);
+  // A "bubblewrap" that exists but cannot build anything.
+  const r = await runCli(['--', 'touch', 'ran'], { cwd, user, env: { SAFE_PACKAGE_BWRAP: '/usr/bin/false' } });
+  assert.equal(r.status, 125, r.stderr);
+  assert.match(r.stderr, /the sandbox is unavailable: bubblewrap could not build a sandbox/);
+  assert.match(r.stderr, /fix: /);
+  const { existsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  assert.ok(!existsSync(join(cwd, 'ran')));
+});

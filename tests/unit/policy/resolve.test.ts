@@ -29,6 +29,7 @@ function facts(over: Partial<HostFacts> & { uid?: number; sandboxOk?: boolean } 
     exists: () => true,
     realpath: (p) => p,
     probeSandbox: () => (over.sandboxOk === false ? { ok: false, reason: 'no userns', fix: 'enable it' } : { ok: true, bwrap: '/usr/bin/bwrap' }),
+    sandboxInstalled: () => (over.sandboxOk === false ? { ok: false, reason: 'no userns', fix: 'enable it' } : { ok: true, bwrap: '/usr/bin/bwrap' }),
     toolConfig: () => ({ registries: ['https://registry.npmjs.org/'], registryHosts: ['registry.npmjs.org:443'], files: [], readOnlyPaths: [], env: {}, removedCredentials: [], credentials: { files: [], env: {} } }),
     cacheDir: () => '/home/dev/.cache/safe-package',
     ...over,
