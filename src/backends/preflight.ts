@@ -54,7 +54,8 @@ export function checkStagedOwnership(p: Policy): void {
     }
     if (st.uid !== p.user.uid || st.gid !== p.user.gid) foreign.push(`${label} (uid ${st.uid}, gid ${st.gid})`);
   };
-  check(p.project.dir, p.project.dir);
+  // The project directory itself needs no copy: the overlay's top is the staging
+  // directory, which is the jail user's.
   for (const name of firstSegments) check(join(p.project.dir, name), name);
   if (foreign.length > 0) {
     throw new PolicyError(
