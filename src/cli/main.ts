@@ -31,8 +31,14 @@ function fail(io: Io, name: string, message: string, fix?: string): void {
 }
 
 export async function main(argv: readonly string[], invokedAs: string, io: Io = defaultIo): Promise<number> {
-  closeInheritedDescriptors();
   const name = invokedAs === 'spm' ? 'spm' : 'safe-package';
+  if (process.platform !== 'linux') {
+    // The jail is made of Linux namespaces, seccomp and overlayfs; nothing here would
+    // protect anything elsewhere, and pretending to would be worse than refusing.
+    fail(io, name, `${process.platform} is not supported: safe-package's jail is built from Linux kernel features (namespaces, seccomp, overlayfs)`, 'run it on Linux, or in a Linux VM or container with user namespaces');
+    return EXIT_SAFE_PACKAGE_FAILED;
+  }
+  closeInheritedDescriptors();
 
   // 1. Parse.
   let cli: CliOptions;
