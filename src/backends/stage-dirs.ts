@@ -28,10 +28,36 @@ function ensureRootOwnedDir(dir: string, mode: number): void {
   }
 }
 
+/** A run killed with SIGKILL leaves its directory behind; a day later nobody needs it. */
+const STALE_MS = 24 * 3600 * 1000;
+
+function sweepStale(dir: string, prefix: string, now: number): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const path = join(dir, name);
+    try {
+      const st = lstatSync(path);
+      if (st.isDirectory() && now - st.mtimeMs > STALE_MS) removeStage(path);
+    } catch {
+      /* raced with another run's cleanup */
+    }
+  }
+}
+
 export function createStage(p: Policy): string {
   const root = stageRootFor(p);
   if (p.dropPrivileges) ensureRootOwnedDir(root, 0o711);
   else mkdirSync(root, { recursive: true, mode: 0o700 });
+  // Interrupted commits never need these: recovery works from the journal and the
+  // backups beside the project's files.
+  sweepStale(root, 'run-', Date.now());
+  sweepStale(join(root, '.vault'), 'upper-', Date.now());
   const dir = mkdtempSync(join(root, 'run-'));
   for (const sub of ['lower', 'upper', 'work', 'merged']) mkdirSync(join(dir, sub), { mode: 0o700 });
   if (p.dropPrivileges) {

@@ -74,9 +74,8 @@ export async function secureStagingDir(input: SecureStagingInput): Promise<Secur
     throw new Error(`the overlay over ${upperDir} is still mounted; unmount it before review`);
   }
 
-  // An empty layer has nothing anyone could change; otherwise look at the processes of
-  // the user who could write it.
-  const holders = readdirSync(secured).length === 0 ? [] : holdersOf(secured, input.writerUid);
+  // Only the user who could write the layer (and root) can hold it usefully.
+  const holders = holdersOf(secured, input.writerUid);
   if (holders.length > 0) {
     const list = holders.map((h) => `${h.pid} (${h.name}: ${h.what})`).join(', ');
     throw new Error(

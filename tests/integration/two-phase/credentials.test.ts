@@ -194,12 +194,13 @@ req.end();`;
   const r = await runCli(['--report', join(cwd, 'r.json'), 'npm', 'install', fetcher, '--no-audit', '--no-fund'], { cwd, user });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(readFileSync(join(cwd, 'node_modules', fetcher, 'status'), 'utf8'), '403');
-  const report = JSON.parse(readFileSync(join(cwd, 'r.json'), 'utf8')) as { network: { blocked: { host: string; port: number; phase?: string; suggestion?: string }[] } };
+  const report = JSON.parse(readFileSync(join(cwd, 'r.json'), 'utf8')) as { network: { blocked: { host: string; port: number; phase?: string; package?: string; suggestion?: string }[] } };
   const b = report.network.blocked.find((x) => x.port === registry.port);
   assert.ok(b, JSON.stringify(report.network));
   assert.equal(b.phase, 'scripts');
+  assert.equal(b.package, fetcher, 'the package whose script tried is named');
   assert.equal(b.suggestion, `--allow-host ${registry.host}`);
-  assert.match(r.stderr, new RegExp(`127.0.0.1:${registry.port} \\(from an install script\\)`));
+  assert.match(r.stderr, new RegExp(`127.0.0.1:${registry.port} \\(from ${fetcher}\\)`));
 
   const allowed = project();
   const r2 = await runCli(['--allow-host', registry.host, 'npm', 'install', fetcher, '--no-audit', '--no-fund'], { cwd: allowed, user });
