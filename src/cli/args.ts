@@ -79,7 +79,7 @@ export const OPTION_FOR_KEY: Partial<Record<ConfigKey, string>> = {
 export function parseArgs(argv: readonly string[]): CliOptions {
   const o: CliOptions = { config: {}, explain: false, json: false, quiet: false, help: false, version: false, positionals: [] };
   let i = 0;
-  const takeValue = (spec: OptionSpec, inline: string | undefined, shown: string): string => {
+  const takeValue = (inline: string | undefined, shown: string): string => {
     if (inline !== undefined) return inline;
     const next = argv[i + 1];
     if (next === undefined) throw new UsageError(`${shown} needs a value`);
@@ -103,7 +103,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         throw new UsageError(`unknown option --${name}${hint ? ` (did you mean --${hint}?)` : ''}; to pass it to the program, put it after the program name or after --`);
       }
       if (!spec.takesValue && inline !== undefined) throw new UsageError(`--${name} takes no value`);
-      spec.apply(o, spec.takesValue ? takeValue(spec, inline, `--${name}`) : '');
+      spec.apply(o, spec.takesValue ? takeValue(inline, `--${name}`) : '');
       continue;
     }
     if (arg.startsWith('-') && arg.length > 1) {
@@ -116,7 +116,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         if (spec.takesValue) {
           let rest = arg.slice(j + 1);
           if (rest.startsWith('=')) rest = rest.slice(1);
-          spec.apply(o, takeValue(spec, rest === '' ? undefined : rest, `-${letter}`));
+          spec.apply(o, takeValue(rest === '' ? undefined : rest, `-${letter}`));
           break;
         }
         spec.apply(o, '');

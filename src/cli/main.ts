@@ -13,7 +13,6 @@ import { ConfigError } from '../config/schema.js';
 import { hostFacts } from '../host/facts.js';
 import { PolicyError, resolvePolicy } from '../policy/resolve.js';
 import type { Policy } from '../policy/types.js';
-import type { LaunchPlan } from '../plan/types.js';
 import { MissingToolError } from '../host/system-tools.js';
 import { buildReport, writeReport } from '../report/report.js';
 import { chooseStyle, neutralise, summaryLines } from '../report/summary.js';
