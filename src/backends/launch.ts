@@ -167,9 +167,11 @@ export function launch(plan: LaunchPlan, options: LaunchOptions): Promise<Outcom
           }
         });
         r.on('close', () => {
-          if (!seen) {
-            // The bridge died before listening: the jail would start without its way to
-            // the registry. Tear it down instead of letting the install fail oddly.
+          // Closed without "ready" while the jail builder still runs: the bridge died
+          // before listening, and the jail would start without its way to the registry.
+          // Tear it down instead of letting the install fail oddly. (When the jail
+          // builder itself failed, it took the bridge with it: that is its own error.)
+          if (!seen && child.exitCode === null && child.signalCode === null) {
             bridgeFailed = true;
             hardKill();
           }

@@ -1,7 +1,7 @@
 // Checks and preparations that touch the host, done after the plan is made and before
 // anything runs. Each failure says what is wrong and how to fix it, and nothing runs.
 
-import { accessSync, chownSync, constants, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { PolicyError } from '../policy/resolve.js';
 import type { Policy } from '../policy/types.js';
@@ -77,26 +77,33 @@ export function checkReportWritable(file: string | undefined): void {
   }
 }
 
-/** Creates safe-package's cache directories for the jail user, private to them. */
+/**
+ * Creates safe-package's cache directory for the jail user and the profile's caches in
+ * it, private to that user. When root runs the jail as another user, the base
+ * /var/cache/safe-package is root's and enterable by all (0755, repaired if it is not:
+ * the jail user's bubblewrap must reach its own directory through it); each jail uid
+ * gets its own 0700 directory.
+ */
 export function prepareCacheDirs(p: Policy): void {
-  if (p.profile.caches.length === 0) return;
   if (p.dropPrivileges) {
-    // /var/cache/safe-package is root's; each jail uid gets its own 0700 directory.
-    mkdirSync(dirname(p.cacheDir), { recursive: true, mode: 0o755 });
-    mkdirSync(p.cacheDir, { recursive: true, mode: 0o700 });
-    const st = lstatSync(p.cacheDir);
-    if (!st.isDirectory()) throw new PolicyError(`${p.cacheDir} is not a directory`);
-    if (st.uid !== p.user.uid) chownSync(p.cacheDir, p.user.uid, p.user.gid);
-  } else {
-    mkdirSync(p.cacheDir, { recursive: true, mode: 0o700 });
+    const base = dirname(p.cacheDir);
+    mkdirSync(base, { recursive: true, mode: 0o755 });
+    const b = lstatSync(base);
+    if (!b.isDirectory() || b.uid !== 0) throw new PolicyError(`${base} must be a directory owned by root`, undefined, `sudo rm -rf ${base} (safe-package recreates it)`);
+    if ((b.mode & 0o777) !== 0o755) chmodSync(base, 0o755);
   }
+  mkdirSync(p.cacheDir, { recursive: true, mode: 0o700 });
+  const own = (dir: string) => {
+    if (!p.dropPrivileges) return;
+    const st = lstatSync(dir);
+    if (!st.isDirectory()) throw new PolicyError(`${dir} is not a directory`);
+    if (st.uid !== p.user.uid || st.gid !== p.user.gid) chownSync(dir, p.user.uid, p.user.gid);
+  };
+  own(p.cacheDir);
   for (const c of p.profile.caches) {
     const dir = join(p.cacheDir, c.dir);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (p.dropPrivileges) {
-      const st = lstatSync(dir);
-      if (st.uid !== p.user.uid) chownSync(dir, p.user.uid, p.user.gid);
-    }
+    own(dir);
   }
 }
 

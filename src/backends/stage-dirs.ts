@@ -98,7 +98,7 @@ export function ensureEmptyFile(p: Policy): string {
   } catch {
     /* create it */
   }
-  mkdirSync(p.cacheDir, { recursive: true, mode: 0o700 });
+  // prepareCacheDirs made the directory (with the right owner and modes) first.
   writeFileSync(path, '', { mode: 0o444 });
   return path;
 }

@@ -44,3 +44,19 @@ test('an unknown user is refused with 125', async () => {
   assert.equal(r.status, 125);
   assert.match(r.stderr, /unknown user "no-such-user-xyz"/);
 });
+
+test('as root, the jail user\'s cache directory is made reachable even after a run without caches made its base first', async () => {
+  const { rmSync, statSync, chownSync } = await import('node:fs');
+  rmSync('/var/cache/safe-package', { recursive: true, force: true });
+  const cwd = makeProject();
+  chownSync(cwd, 65534, 65534);
+  // A generic run creates the base first (no profile caches)...
+  const first = await runCli(['--network', 'none', '-q', '--', 'true'], { cwd });
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal(statSync('/var/cache/safe-package').mode & 0o777, 0o755);
+  // ...then npm's cache must be reachable by nobody's bubblewrap.
+  const npm = await runCli(['--network', 'none', '-q', '--', 'npm', '--version'], { cwd });
+  assert.equal(npm.status, 0, npm.stderr);
+  assert.match(npm.stdout, /^\d+\.\d+\.\d+/);
+  assert.equal(statSync('/var/cache/safe-package/uid-65534/npm').uid, 65534);
+});
