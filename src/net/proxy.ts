@@ -195,6 +195,20 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     throw last ?? new ProxyError('the proxy is closing');
   }
 
+  type Refuse = (status: number, host: string, port: number, reason: string, blocked?: boolean) => void;
+
+  /** Decides, resolves and connects, for both kinds of request; refuses and returns undefined when it cannot. */
+  async function reach(host: Host, port: number, refuse: Refuse): Promise<Socket | undefined> {
+    const asked = formatHost(host);
+    const routed = await route(host, port);
+    if (!routed.ok) return void refuse(routed.status, asked, port, routed.reason, routed.blocked);
+    try {
+      return await connectUpstream(routed.addresses, port);
+    } catch (err) {
+      return void refuse(502, asked, port, `could not connect (${errorCode(err)})`, false);
+    }
+  }
+
   // --- absolute-form plain HTTP -------------------------------------------------------
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -217,14 +231,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     const methodRefusal = refuseMethod(method, path);
     if (methodRefusal) return refuse(403, asked, port, methodRefusal);
 
-    const routed = await route(host, port);
-    if (!routed.ok) return refuse(routed.status, asked, port, routed.reason, routed.blocked);
-    let upstream: Socket;
-    try {
-      upstream = await connectUpstream(routed.addresses, port);
-    } catch (err) {
-      return refuse(502, asked, port, `could not connect (${errorCode(err)})`, false);
-    }
+    const upstream = await reach(host, port, refuse);
+    if (!upstream) return;
     if (res.destroyed || closing) return void upstream.destroy();
     ledger.contact(asked, port, upstream);
     upstream.setTimeout(limits.idleTimeoutMs, () => upstream.destroy());
@@ -276,14 +284,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     if (!parsed.ok) return refuse(parsed.status, parsed.asked, parsed.port, parsed.reason);
     const { host, port } = parsed.target;
     const asked = formatHost(host);
-    const routed = await route(host, port);
-    if (!routed.ok) return refuse(routed.status, asked, port, routed.reason, routed.blocked);
-    let upstream: Socket;
-    try {
-      upstream = await connectUpstream(routed.addresses, port);
-    } catch (err) {
-      return refuse(502, asked, port, `could not connect (${errorCode(err)})`, false);
-    }
+    const upstream = await reach(host, port, refuse);
+    if (!upstream) return;
     if (client.destroyed || closing) return void upstream.destroy();
     ledger.contact(asked, port, upstream);
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
