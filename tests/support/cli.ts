@@ -74,13 +74,16 @@ export function baseEnv(user?: FixtureUser): Record<string, string> {
   };
 }
 
-/** Runs the CLI and collects its output. Never through a shell. */
-export function runCli(args: readonly string[], opts: RunOptions): Promise<RunResult> {
-  const program = opts.program ?? installedCli();
+/** Runs a program (never through a shell), optionally as a fixture user, and collects its output. */
+export function runProcess(
+  file: string,
+  args: readonly string[],
+  opts: { cwd: string; env: Record<string, string>; user?: FixtureUser; input?: string; timeoutMs?: number },
+): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(program, args, {
+    const child = spawn(file, args, {
       cwd: opts.cwd,
-      env: { ...baseEnv(opts.user), ...(opts.env ?? {}) },
+      env: opts.env,
       ...(opts.user ? { uid: opts.user.uid, gid: opts.user.gid } : {}),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -94,7 +97,19 @@ export function runCli(args: readonly string[], opts: RunOptions): Promise<RunRe
       clearTimeout(timer);
       resolvePromise({ status, signal, stdout, stderr });
     });
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Runs the CLI and collects its output. */
+export function runCli(args: readonly string[], opts: RunOptions): Promise<RunResult> {
+  return runProcess(opts.program ?? installedCli(), args, {
+    cwd: opts.cwd,
+    env: { ...baseEnv(opts.user), ...(opts.env ?? {}) },
+    ...(opts.user ? { user: opts.user } : {}),
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
   });
 }
 

@@ -5,7 +5,7 @@
 // Everything a fixture user touches lives in one world-traversable work directory per
 // test file (root's home is mode 700, see host-facts): projects, caches, reports.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -21,7 +21,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { baseEnv, fixtureUser, installedCli, REPO, type FixtureUser, type RunResult } from '../../support/cli.js';
+import { baseEnv, fixtureUser, installedCli, REPO, runProcess, type FixtureUser, type RunResult } from '../../support/cli.js';
 import type { Report } from '../../../src/report/report.js';
 
 export const user: FixtureUser = fixtureUser('sp-test');
@@ -173,27 +173,10 @@ export interface SpawnOptions {
 }
 
 /** Runs `file args` as the fixture user (never through a shell) and times it. */
-export function runAsUser(file: string, args: readonly string[], opts: SpawnOptions): Promise<TimedResult> {
+export async function runAsUser(file: string, args: readonly string[], opts: SpawnOptions): Promise<TimedResult> {
   const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
-      cwd: opts.cwd,
-      env: { ...opts.env },
-      uid: user.uid,
-      gid: user.gid,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
-    child.on('error', reject);
-    child.on('close', (status, signal) => {
-      clearTimeout(timer);
-      resolve({ status, signal, stdout, stderr, ms: Math.round(performance.now() - started) });
-    });
-  });
+  const r = await runProcess(file, args, { cwd: opts.cwd, env: { ...opts.env }, user, ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) });
+  return { ...r, ms: Math.round(performance.now() - started) };
 }
 
 /** The environment both twins get: the fixture user's, the registry, no chatter. */
