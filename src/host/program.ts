@@ -5,22 +5,13 @@
 import { closeSync, openSync, readSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { findProgram } from './which.js';
+import { envProgram, parseShebang, SHEBANG_MAX } from './shebang.js';
 
 /** Directories the sandbox always binds read-only; programs under them need nothing extra. */
 export const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
 
 export function underSystemDir(path: string): boolean {
   return SYSTEM_DIRS.some((d) => path === d || path.startsWith(d + '/'));
-}
-
-/** `#!/usr/bin/env node` → { interpreter: '/usr/bin/env', arg: 'node' }. Pure. */
-export function parseShebang(firstBytes: Buffer): { interpreter: string; arg?: string } | undefined {
-  if (firstBytes[0] !== 0x23 || firstBytes[1] !== 0x21) return undefined;
-  const end = firstBytes.indexOf(0x0a);
-  const line = firstBytes.subarray(2, end === -1 ? firstBytes.length : end).toString('utf8').trim();
-  const m = /^(\S+)(?:\s+(.*))?$/.exec(line);
-  if (!m) return undefined;
-  return m[2] ? { interpreter: m[1]!, arg: m[2].trim() } : { interpreter: m[1]! };
 }
 
 /**
@@ -38,7 +29,7 @@ export function installPrefix(realPath: string): string {
 function readHead(path: string): Buffer {
   const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.alloc(256);
+    const buf = Buffer.alloc(SHEBANG_MAX);
     const n = readSync(fd, buf, 0, buf.length, 0);
     return buf.subarray(0, n);
   } finally {
@@ -83,10 +74,9 @@ export function programNeeds(path: string, pathVar: string, cwd: string): Progra
     if (!sb) break;
     let next = sb.interpreter;
     let viaPath: string | undefined;
-    if (next.endsWith('/env') && sb.arg) {
-      const name = sb.arg.split(/\s+/).filter((w) => !w.startsWith('-'))[0];
-      if (!name) break;
-      const found = findProgram(name, pathVar, cwd);
+    const viaEnv = envProgram(sb);
+    if (viaEnv !== undefined) {
+      const found = findProgram(viaEnv, pathVar, cwd);
       if (!found.found) break;
       viaPath = found.path;
       next = found.path;

@@ -12,7 +12,7 @@ import { posix, resolve } from 'node:path';
 import { elfCompatible, hasElfMagic, type ElfInfo } from './elf.js';
 import { lookupLdCache } from './ld-cache.js';
 import { librarySearchCandidates, type LoadingObject } from './loader-search.js';
-import { envProgram, parseShebang, SHEBANG_MAX } from './shebang.js';
+import { envProgram, parseShebang, SHEBANG_MAX } from '../host/shebang.js';
 import { isNodeBinary, isPythonInterpreter, looksLikeSharedObject, nodePackageRoot, npmGlobalConfigFor } from './exe-roles.js';
 import { baseAccounts, type JailAccount, npmrcCafile, renderGroup, renderNsswitch, renderPasswd, stripNpmrcAuth } from './etc-files.js';
 import { findOnPath, onlyRootCanChange, pythonSysPath, readElf, readHead, readLdCache, tryReadElf } from './host-files.js';

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePasswd, parseGroup } from '../../../src/host/users.js';
-import { parseShebang, installPrefix, underSystemDir } from '../../../src/host/program.js';
+import { installPrefix, underSystemDir } from '../../../src/host/program.js';
+import { parseShebang } from '../../../src/host/shebang.js';
 import { permits, writeBlocker } from '../../../src/host/permissions.js';
 import { fdinfoFlags } from '../../../src/cli/close-fds.js';
 import { diagnoseSandboxFailure } from '../../../src/host/sandbox-probe.js';

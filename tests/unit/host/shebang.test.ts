@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { envProgram, parseShebang } from '../../../src/jail/shebang.js';
+import { envProgram, parseShebang } from '../../../src/host/shebang.js';
 
 const sb = (s: string) => parseShebang(Buffer.from(s, 'latin1'));
 
