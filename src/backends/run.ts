@@ -71,6 +71,11 @@ export function phaseSteps(p: Policy, phase: Phase, runDir: string | undefined):
 /** Identity of a refusal in the proxy's ledger (it merges repeats into a count). */
 const blockKey = (b: { host: string; port: number; method?: string; reason: string }) => `${b.host}|${b.port}|${b.method ?? ''}|${b.reason}`;
 
+/** A step that did not succeed ends the run: later phases never run after a failure. */
+function stopped(o: Outcome): boolean {
+  return o.setupFailed || o.spawnError !== undefined || o.timedOut || o.status !== 0;
+}
+
 export async function runPolicy(p: Policy): Promise<RunResult> {
   const staged = isStaged(p);
   const notes: string[] = [];
@@ -107,9 +112,9 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
         // Refusals new during this step are this package's doing.
         if (pkg && proxy) for (const b of proxy.blocked()) if ((before.get(blockKey(b)) ?? 0) < b.count) attributed.set(blockKey(b), pkg);
         phases.push({ name: phase.name, describe: phase.describe, command: [command.path, ...command.args].join(' '), status: outcome.status, durationMs: outcome.durationMs });
-        if (outcome.setupFailed || outcome.spawnError || outcome.timedOut || outcome.status !== 0) break;
+        if (stopped(outcome)) break;
       }
-      if (outcome && (outcome.setupFailed || outcome.spawnError || outcome.timedOut || outcome.status !== 0)) break;
+      if (outcome && stopped(outcome)) break;
     }
     await closeProxies();
     if (!outcome) throw new Error('no phase ran');
