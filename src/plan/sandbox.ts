@@ -90,13 +90,9 @@ export interface SandboxInput {
   readonly writable?: readonly string[];
 }
 
-export const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'npm_config_proxy', 'npm_config_https_proxy', 'NO_PROXY', 'no_proxy'];
-
 /** The environment of one phase: the policy's, the phase's own, credentials only where allowed. Pure. */
 export function phaseEnvironment(p: Policy, phase: Phase | undefined): Record<string, string> {
   const env: Record<string, string> = { ...p.env.vars, ...(phase?.env ?? {}) };
-  // Without a bridge there is nothing to point tools at.
-  if (!p.network.proxied) for (const name of PROXY_VARIABLES) delete env[name];
   if (phase?.credentials) Object.assign(env, p.credentials.env);
   return env;
 }
