@@ -9,9 +9,9 @@ import type { Policy } from '../policy/types.js';
 import { planSandbox } from '../plan/sandbox.js';
 import { planChroot, planNone } from '../plan/chroot.js';
 import type { LaunchPlan } from '../plan/types.js';
-import { readHostLayout } from '../host/layout.js';
+import { readHostLayout, type HostLayout } from '../host/layout.js';
 import { requireTool } from '../host/system-tools.js';
-import { buildJailFilter, describeJailFilter, hostSeccompArch } from '../seccomp/index.js';
+import { buildJailFilter, describeJailFilter, hostSeccompArch, type SeccompArch } from '../seccomp/index.js';
 import { checkProjectWritable, checkReportWritable, checkStagedOwnership, prepareCacheDirs, projectNpmrcOverride } from './preflight.js';
 import { ensureEmptyFile, stageRootFor } from './stage-dirs.js';
 import { BRIDGE_PORT } from './bridge-port.js';
@@ -52,6 +52,41 @@ export interface StepSpec {
   readonly writable?: readonly string[];
 }
 
+interface SandboxHost {
+  readonly arch: SeccompArch;
+  readonly seccomp: Buffer;
+  readonly layout: HostLayout;
+  readonly npmrc: string | undefined;
+  readonly bwrap: string;
+  readonly prlimit: string;
+  readonly setpriv: string;
+}
+
+// A run plans one jail per step (install, then each package's scripts); what the host
+// looks like (the project walk for hidden files, the seccomp program, the tools) is
+// gathered once per run.
+const sandboxHosts = new WeakMap<Policy, SandboxHost>();
+
+function sandboxHost(p: Policy): SandboxHost {
+  const known = sandboxHosts.get(p);
+  if (known) return known;
+  const arch = hostSeccompArch();
+  if (!arch) {
+    throw new PolicyError(`no seccomp filter for this architecture (${process.arch}); the sandbox supports x86-64 and arm64`);
+  }
+  const host: SandboxHost = {
+    arch,
+    seccomp: buildJailFilter(arch),
+    layout: readHostLayout(p.project.dir, p.project.hide, p.network.mode === 'host'),
+    npmrc: projectNpmrcOverride(p),
+    bwrap: requireTool('bwrap'),
+    prlimit: requireTool('prlimit'),
+    setpriv: requireTool('setpriv'),
+  };
+  sandboxHosts.set(p, host);
+  return host;
+}
+
 export function makePlan(p: Policy, paths: RunPaths, step: StepSpec = {}): Planned {
   const { phase, command, writable } = step;
   switch (p.backend) {
@@ -66,32 +101,27 @@ export function makePlan(p: Policy, paths: RunPaths, step: StepSpec = {}): Plann
         ),
       };
     case 'sandbox': {
-      const arch = hostSeccompArch();
-      if (!arch) {
-        throw new PolicyError(`no seccomp filter for this architecture (${process.arch}); the sandbox supports x86-64 and arm64`);
-      }
-      const layout = readHostLayout(p.project.dir, p.project.hide, p.network.mode === 'host');
-      const npmrc = projectNpmrcOverride(p);
+      const host = sandboxHost(p);
       const plan = planSandbox({
         policy: p,
-        layout,
+        layout: host.layout,
         tools: {
-          bwrap: requireTool('bwrap'),
-          prlimit: requireTool('prlimit'),
-          setpriv: requireTool('setpriv'),
+          bwrap: host.bwrap,
+          prlimit: host.prlimit,
+          setpriv: host.setpriv,
           ...(paths.staged ? { mount: requireTool('mount') } : {}),
           sh: '/bin/sh',
         },
-        seccomp: buildJailFilter(arch),
+        seccomp: host.seccomp,
         emptyFile: paths.emptyFile,
         ...(paths.staged && paths.runDir ? { stage: { dir: paths.runDir } } : {}),
         ...(paths.bridge ? { bridge: paths.bridge } : {}),
         ...(phase ? { phase } : {}),
         ...(command ? { command } : {}),
         ...(writable ? { writable } : {}),
-        ...(npmrc !== undefined ? { projectNpmrc: npmrc } : {}),
+        ...(host.npmrc !== undefined ? { projectNpmrc: host.npmrc } : {}),
       });
-      return { plan, seccomp: describeJailFilter(arch) };
+      return { plan, seccomp: describeJailFilter(host.arch) };
     }
   }
 }
