@@ -7,7 +7,8 @@ import type { Policy } from '../policy/types.js';
 import type { Phase } from '../policy/phases.js';
 import { planScriptSteps } from './script-steps.js';
 import type { RunningProxy } from '../net/proxy.js';
-import type { BlockedConnection, ContactedHost, WriteRecord } from '../report/report.js';
+import type { BlockedConnection, ContactedHost, StepRecord, WriteRecord } from '../report/report.js';
+import { stripUrlCredentials } from '../profiles/npmrc.js';
 import { launch, type Outcome } from './launch.js';
 import { makePlan, prepare } from './plan-for.js';
 import { createStage, removeStage } from './stage-dirs.js';
@@ -17,18 +18,11 @@ export function isStaged(p: Policy): boolean {
   return p.backend === 'sandbox' && p.rootDir === undefined;
 }
 
-export interface PhaseRecord {
-  readonly name: string;
-  readonly describe: string;
-  readonly command: string;
-  readonly status: number;
-  readonly durationMs: number;
-}
-
 export interface RunResult {
   /** The last phase that ran (the first that failed, if any failed). */
   readonly outcome: Outcome;
-  readonly phases: readonly PhaseRecord[];
+  /** Every jail that ran, in order. */
+  readonly steps: readonly StepRecord[];
   readonly blocked: readonly BlockedConnection[];
   readonly contacted: readonly ContactedHost[];
   readonly writes?: { staged: true; committed: WriteRecord[]; discarded: WriteRecord[]; commit_ms: number };
@@ -96,7 +90,7 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
   const closeProxies = () => Promise.all([...proxies.values()].map((x) => x.close()));
   try {
     const started = Date.now();
-    const phases: PhaseRecord[] = [];
+    const steps: StepRecord[] = [];
     const attributed = new Map<string, string>();
     let outcome: Outcome | undefined;
     for (const phase of p.phases) {
@@ -111,7 +105,13 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
         outcome = await launch(plan, { timeoutSeconds: remaining });
         // Refusals new during this step are this package's doing.
         if (pkg && proxy) for (const b of proxy.blocked()) if ((before.get(blockKey(b)) ?? 0) < b.count) attributed.set(blockKey(b), pkg);
-        phases.push({ name: phase.name, describe: phase.describe, command: [command.path, ...command.args].join(' '), status: outcome.status, durationMs: outcome.durationMs });
+        steps.push({
+          phase: phase.name,
+          argv: [command.path, ...command.args].map(stripUrlCredentials),
+          ...(pkg ? { package: pkg } : {}),
+          status: outcome.status,
+          duration_ms: outcome.durationMs,
+        });
         if (stopped(outcome)) break;
       }
       if (outcome && stopped(outcome)) break;
@@ -125,7 +125,7 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
       records.blocked.push(...r.blocked.map((b) => (attributed.has(blockKey(b)) ? { ...b, package: attributed.get(blockKey(b))! } : b)));
       records.contacted.push(...r.contacted);
     }
-    const base = { outcome: total, phases, ...records, notes };
+    const base = { outcome: total, steps, ...records, notes };
     if (!staging || !runDir || total.setupFailed || total.spawnError) return base;
     try {
       const r = await staging.reviewAndCommit(p, runDir, total);

@@ -139,7 +139,7 @@ async function runAndReport(policy: Policy, io: Io, name: string): Promise<numbe
 
   // 7. Report.
   const report = buildReport(policy, outcome, VERSION, startedAt, {
-    phases: run.phases.map((ph) => ph.name),
+    steps: run.steps,
     blocked: run.blocked,
     contacted: run.contacted,
     ...(run.writes ?? {}),

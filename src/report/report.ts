@@ -48,6 +48,8 @@ export interface Report {
   readonly backend: string;
   readonly user: { readonly name: string; readonly uid: number };
   readonly phases: readonly string[];
+  /** Each jail the run started, in order: which phase, what ran, how it ended, how long it took. */
+  readonly steps: readonly StepRecord[];
   readonly exit: { readonly status: number; readonly signal: string | null; readonly timed_out: boolean; readonly setup_failed: boolean };
   readonly network: {
     readonly mode: string;
@@ -68,8 +70,18 @@ export interface Report {
   readonly strict: { readonly enabled: boolean; readonly violations: readonly string[] };
 }
 
+export interface StepRecord {
+  readonly phase: string;
+  /** The program and its arguments (credentials in URLs removed). */
+  readonly argv: readonly string[];
+  /** The package whose install scripts the step ran, for a package's step. */
+  readonly package?: string;
+  readonly status: number;
+  readonly duration_ms: number;
+}
+
 export interface ReportExtras {
-  readonly phases?: readonly string[];
+  readonly steps?: readonly StepRecord[];
   readonly contacted?: readonly ContactedHost[];
   readonly blocked?: readonly BlockedConnection[];
   readonly committed?: readonly WriteRecord[];
@@ -107,7 +119,9 @@ export function buildReport(p: Policy, o: Outcome, version: string, startedAt: D
     command: { exe: p.command.exe, args: p.command.args.map(stripUrlCredentials), profile: p.profile.name },
     backend: p.backend,
     user: { name: p.user.name, uid: p.user.uid },
-    phases: extras.phases ?? ['run'],
+    // A phase of several steps (one per package) is named once.
+    phases: extras.steps?.length ? [...new Set(extras.steps.map((st) => st.phase))] : ['run'],
+    steps: extras.steps ?? [],
     exit: { status: o.status, signal: o.signal ?? null, timed_out: o.timedOut, setup_failed: o.setupFailed },
     ...base,
     environment: { passed: Object.keys(p.env.vars).sort(), withheld: p.env.withheld },

@@ -14,10 +14,14 @@ const user = fixtureUser('sp-other');
 const schema = JSON.parse(readFileSync(join(REPO, 'schema', 'report.schema.json'), 'utf8')) as Record<string, unknown>;
 let registry: TestRegistry;
 const dep = uniqueName('everyday-dep');
+const built = [uniqueName('everyday-built-a'), uniqueName('everyday-built-b')];
 
 before(async () => {
   registry = await startRegistry();
-  await registry.publishFixtures([{ name: dep, files: { 'index.js': 'module.exports = 1;' } }]);
+  await registry.publishFixtures([
+    { name: dep, files: { 'index.js': 'module.exports = 1;' } },
+    ...built.map((name) => ({ name, files: { 'index.js': 'module.exports = 1;' }, scripts: { postinstall: 'node -e "require(\'fs\').writeFileSync(\'built\', \'1\')"' } })),
+  ]);
 });
 after(() => registry?.stop());
 
@@ -25,8 +29,10 @@ const env = () => ({ npm_config_registry: registry.url });
 const project = () => makeProject(user, { 'package.json': JSON.stringify({ name: 'app', version: '1.0.0' }) });
 
 interface ReportDoc {
+  duration_ms: number;
   exit: { status: number };
   phases: string[];
+  steps: { phase: string; argv: string[]; package?: string; status: number; duration_ms: number }[];
   network: { contacted: { host: string }[]; blocked: { host: string; port: number; suggestion?: string }[] };
   writes: { staged: boolean; committed: { path: string }[]; discarded: { path: string; reason: string }[] };
   environment: { withheld: string[]; passed: string[] };
@@ -51,6 +57,8 @@ test('a clean install: one summary, a report that matches the schema, nothing se
   assert.equal(report.exit.status, 0);
   // The dependency has no install scripts: the scripts phase has nothing to run.
   assert.deepEqual(report.phases, ['install']);
+  assert.deepEqual(report.steps.map((st) => [st.phase, st.argv.slice(1), st.status]), [['install', ['install', dep, '--no-audit', '--no-fund'], 0]]);
+  assert.ok(report.steps[0]!.duration_ms > 0 && report.steps[0]!.duration_ms <= report.duration_ms);
   assert.deepEqual(report.network.contacted.map((c) => c.host), ['127.0.0.1']);
   assert.deepEqual(report.network.blocked, []);
   assert.ok(report.writes.committed.some((w) => w.path === `node_modules/${dep}/index.js`));
@@ -61,6 +69,20 @@ test('a clean install: one summary, a report that matches the schema, nothing se
   assert.match(r.stderr, /writes: \d+ committed, 0 discarded/);
   assert.match(r.stderr, /withheld \d+ variable\(s\):.*NPM_TOKEN/);
   assert.doesNotMatch(r.stderr, /npm_canary_value/);
+});
+
+test('the report names each phase once and times each jail: one step per package with install scripts', async () => {
+  const cwd = project();
+  const r = await runCli(['--report', join(cwd, 'report.json'), 'npm', 'install', ...built, '--no-audit', '--no-fund'], { cwd, user, env: env() });
+  assert.equal(r.status, 0, r.stderr);
+  const report = readReport(join(cwd, 'report.json'));
+  assert.deepEqual(report.phases, ['install', 'scripts']);
+  assert.deepEqual(
+    report.steps.map((st) => [st.phase, st.package, st.argv.slice(1), st.status]),
+    [['install', undefined, ['install', ...built, '--no-audit', '--no-fund'], 0], ...[...built].sort().map((name) => ['scripts', name, ['rebuild', name], 0])],
+  );
+  for (const name of built) assert.equal(readFileSync(join(cwd, 'node_modules', name, 'built'), 'utf8'), '1');
+  assert.match(r.stderr, /\[sandbox, sp-other, install \+ scripts\]$/m);
 });
 
 test('a run that was blocked: the host, the reason and the option that allows it; --strict exits 3', async () => {

@@ -21,6 +21,7 @@ function report(over: Partial<Report> = {}): Report {
     backend: 'sandbox',
     user: { name: 'u', uid: 1000 },
     phases: ['run'],
+    steps: [],
     exit: { status: 0, signal: null, timed_out: false, setup_failed: false },
     network: { mode: 'registry', allowed: [], contacted: [], blocked: [] },
     writes: { staged: true, committed: [], discarded: [] },
