@@ -17,12 +17,13 @@
 //    review is refused (the jail should have been dead: SPEC §3 says every process of it is
 //    dead before review). With no holder, no process can obtain one: descriptors are only
 //    passed on by processes that hold them.
-// 4. The owners found in the tree are reported. Nothing is chowned: after 1-3 no one but
-//    us can reach the tree, and a chown would clear setuid bits before review can report
-//    them. Anything not owned by U or root is surprising (a hard link to someone else's
-//    file); review's link count check refuses such links.
+// Nothing is chowned here: after 1-3 no one but us can reach the tree, and a chown would
+// clear setuid bits before review can report them. A file owned by someone else than U
+// is a hard link to someone else's file; review's link count check refuses such links.
+// Nothing here walks the tree: review lstat()s every entry once, and the commit sets
+// owners on what it carries.
 
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { holdersOf } from './process-refs.js';
@@ -43,8 +44,6 @@ export interface SecureStagingInput {
 export interface SecuredStaging {
   /** Where the upper directory is now: review and commit this path. */
   readonly upperDir: string;
-  /** Owners (uid) found in the tree, with how many entries each owned. */
-  readonly owners: ReadonlyMap<number, number>;
 }
 
 export async function secureStagingDir(input: SecureStagingInput): Promise<SecuredStaging> {
@@ -83,17 +82,7 @@ export async function secureStagingDir(input: SecureStagingInput): Promise<Secur
         'Nothing is committed; the staging directory is kept at ' + secured,
     );
   }
-
-  const owners = new Map<number, number>();
-  // Names are bytes (they may not be valid UTF-8), so paths are built as Buffers.
-  const walk = (p: Buffer): void => {
-    const s = lstatSync(p);
-    owners.set(s.uid, (owners.get(s.uid) ?? 0) + 1);
-    if (!s.isDirectory()) return;
-    for (const name of readdirSync(p, { encoding: 'buffer' }) as Buffer[]) walk(Buffer.concat([p, Buffer.from('/'), name]));
-  };
-  walk(Buffer.from(secured));
-  return { upperDir: secured, owners };
+  return { upperDir: secured };
 }
 
 /** Is there an overlay mount in our namespace whose upper directory is `dir`? */

@@ -132,7 +132,12 @@ test('the staging directory is moved out of the jail user’s reach before revie
     const st = lstatSync(vault);
     assert.equal(st.uid, 0);
     assert.equal(st.mode & 0o777, 0o700);
-    assert.deepEqual([...secured.owners.keys()], [SP_TEST.uid], 'everything staged was written by the jail user');
+    const owners = spawnSync('find', [secured.upperDir, '-mindepth', '1', '-printf', '%U:%G\\n'], { encoding: 'utf8' }).stdout;
+    assert.deepEqual(
+      [...new Set(owners.trim().split('\n'))],
+      [`${SP_TEST.uid}:${SP_TEST.gid}`],
+      'everything staged was written by the jail user, and moving it changed no owner',
+    );
     const asJailUser = spawnSync('/usr/bin/setpriv', ['--reuid', String(SP_TEST.uid), '--regid', String(SP_TEST.gid), '--clear-groups', '/bin/ls', secured.upperDir]);
     assert.notEqual(asJailUser.status, 0, 'the jail user cannot even list it');
   } finally {
