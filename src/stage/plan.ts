@@ -21,15 +21,25 @@ export type Unit =
       readonly replace: 'none' | 'over' | 'move';
     };
 
-/** Orders paths so that a directory comes before everything below it. */
+/**
+ * Orders paths so that a directory comes before everything below it: component by
+ * component, a shorter component first. That is code-unit order with '/' below every
+ * other character, compared here without splitting (the sort of a fresh node_modules
+ * makes about 80 000 comparisons).
+ */
 export function comparePaths(a: string, b: string): number {
-  const as = a.split('/');
-  const bs = b.split('/');
-  for (let i = 0; i < Math.min(as.length, bs.length); i++) {
-    if (as[i] !== bs[i]) return as[i]! < bs[i]! ? -1 : 1;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x === SLASH) return -1;
+    if (y === SLASH) return 1;
+    return x - y;
   }
-  return as.length - bs.length;
+  return a.length - b.length;
 }
+const SLASH = 0x2f;
 
 export function planUnits(changes: readonly Change[]): Unit[] {
   const committed = changes.filter((c) => c.verdict === 'commit').sort((a, b) => comparePaths(a.path, b.path));

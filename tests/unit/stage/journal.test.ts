@@ -111,3 +111,23 @@ test('paths order parents before children', () => {
   const paths = ['a/b', 'a-b', 'a', 'a/b/c', 'a.b'];
   assert.deepEqual(paths.sort(comparePaths), ['a', 'a/b', 'a/b/c', 'a-b', 'a.b']);
 });
+
+test('path order is component by component, shorter component first (checked against splitting)', () => {
+  const bySplitting = (a: string, b: string): number => {
+    const as = a.split('/');
+    const bs = b.split('/');
+    for (let i = 0; i < Math.min(as.length, bs.length); i++) if (as[i] !== bs[i]) return as[i]! < bs[i]! ? -1 : 1;
+    return as.length - bs.length;
+  };
+  // Characters on both sides of '/' (0x2f), and non-ASCII.
+  const alphabet = ['a', 'b', '-', '.', '!', ' ', '0', 'é', '\u{1F600}'];
+  let seed = 7;
+  const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const path = () =>
+    Array.from({ length: 1 + next(3) }, () => Array.from({ length: 1 + next(3) }, () => alphabet[next(alphabet.length)]).join('')).join('/');
+  for (let i = 0; i < 5000; i++) {
+    const a = path();
+    const b = path();
+    assert.equal(Math.sign(comparePaths(a, b)), Math.sign(bySplitting(a, b)), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+  }
+});
