@@ -12,6 +12,7 @@ import { stripUrlCredentials } from '../profiles/npmrc.js';
 import { launch, type Outcome } from './launch.js';
 import { makePlan, prepare } from './plan-for.js';
 import { createStage, removeStage } from './stage-dirs.js';
+import { backgroundWriteback } from './writeback.js';
 
 /** Project writes are staged and reviewed (SPEC §5); --root-dir keeps the seed's direct writes. */
 export function isStaged(p: Policy): boolean {
@@ -88,6 +89,7 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
     return proxy;
   };
   const closeProxies = () => Promise.all([...proxies.values()].map((x) => x.close()));
+  const writeback = backgroundWriteback();
   try {
     const started = Date.now();
     const steps: StepRecord[] = [];
@@ -103,6 +105,10 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
         const remaining = Math.max(1, p.limits.timeout - (Date.now() - started) / 1000);
         // When launch returns, every process of the jail is gone.
         outcome = await launch(plan, { timeoutSeconds: remaining });
+        // What the jail staged goes to disk while the next jail or the review runs. sync
+        // holds the directory it is given open: the run directory, never the upper
+        // directory inside it, which review refuses to look at while anything holds it.
+        if (staged && runDir) writeback.kick(runDir, join(runDir, 'upper'));
         // Refusals new during this step are this package's doing.
         if (pkg && proxy) for (const b of proxy.blocked()) if ((before.get(blockKey(b)) ?? 0) < b.count) attributed.set(blockKey(b), pkg);
         steps.push({
@@ -135,6 +141,7 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
     }
   } finally {
     await closeProxies();
+    await writeback.settled();
     if (runDir) removeStage(runDir);
   }
 }
