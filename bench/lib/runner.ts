@@ -2,6 +2,7 @@
 // safe-package, sometimes a reference such as `node -e 0`) in rotation, several times
 // each, after untimed warm-up runs, and keeps every sample.
 
+import { spawnSync } from 'node:child_process';
 import { describe, failureOf, runTimed, type Command, type Identity, type Timed } from './proc.js';
 import { median, rotation, spread } from './stats.js';
 
@@ -94,6 +95,7 @@ export async function runScenario(s: Scenario, as: Identity | undefined, log: (l
     if (broken.has(v.id)) return;
     const r = results.get(v.id)!;
     v.prepare?.(rep);
+    settle();
     let run = await runTimed(v.command(rep), as);
     let failure = failureOf(run);
     if (failure !== undefined) {
@@ -102,6 +104,7 @@ export async function runScenario(s: Scenario, as: Identity | undefined, log: (l
       r.retries.push(`${timed ? `run ${rep + 1}` : 'warm-up'}: ${failure}`);
       log(`  ${v.label}: failed once, retrying (${failure.slice(0, 200)})`);
       v.prepare?.(rep);
+      settle();
       run = await runTimed(v.command(rep), as);
       failure = failureOf(run);
     }
@@ -127,4 +130,14 @@ export async function runScenario(s: Scenario, as: Identity | undefined, log: (l
     if (r.failures.length === 0) log(`  ${v.label.padEnd(44)} median ${(median(r.samples) ?? 0).toFixed(1)} ms over ${r.samples.length}`);
   }
   return finish();
+}
+
+/**
+ * Untimed, before every run: writes data still in the page cache to disk. A run that
+ * flushes the file system (safe-package's commit does, to be crash-safe) would otherwise
+ * also pay for the previous run's 100 MB of node_modules, and the kernel's own writeback
+ * (after 30 s) would land in whichever run happens to be going.
+ */
+function settle(): void {
+  spawnSync('sync', [], { stdio: 'ignore' });
 }
