@@ -3,7 +3,7 @@
 // A project file is trusted by its SHA-256, not its path alone, so any edit (a new
 // commit pulled, a rebase, a malicious dependency that managed to write it) un-trusts it.
 
-import { createHash } from 'node:crypto';
+export { sha256Hex } from '../util/crypto.js';
 import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -19,10 +19,6 @@ export interface TrustStore {
 
 export function trustStorePath(home: string): string {
   return join(home, '.safe-package', 'trusted.json');
-}
-
-export function sha256Hex(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 export function readTrustStore(home: string): TrustStore {

@@ -45,7 +45,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../util/crypto.js';
 import { posix } from 'node:path';
 import { onlyRootCanChange, openRegular } from './host-files.js';
 import type { AddedKind, JailAddition } from './types.js';
@@ -248,7 +248,7 @@ export class JailWriter {
   /** Writes `rel` as a new file and renames it into place (never through an existing inode). */
   private replaceWith(rel: string, mode: number, fill: (fd: number) => number): void {
     const dst = this.hostPathOf(rel);
-    const tmp = posix.join(posix.dirname(dst), `.sp-new-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const tmp = posix.join(posix.dirname(dst), `.sp-new-${process.pid}-${randomHex(6)}`);
     const out = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     try {
       try {

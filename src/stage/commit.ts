@@ -14,9 +14,7 @@
 //
 // The upper directory is consumed: entries are moved out of it. Delete it afterwards.
 
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { posix } from 'node:path';
 import { safeMode, stagedIdentity, type NodeFacts } from './classify.js';
 import {
@@ -37,6 +35,7 @@ import { buildOps, committedBelow, planUnits, type Unit } from './plan.js';
 import { barrier, rollBack } from './recover.js';
 import type { Change, CommitOptions, CommitResult } from './types.js';
 import { nodeFacts } from './walk.js';
+import { randomHex } from '../util/crypto.js';
 
 export class CommitError extends Error {
   constructor(
@@ -54,11 +53,12 @@ export async function commitReview(
   review: { readonly changes: readonly Change[] },
   opts: CommitOptions,
 ): Promise<CommitResult> {
-  const t0 = performance.now();
+  const t0 = process.hrtime.bigint();
+  const elapsedMs = () => Number(process.hrtime.bigint() - t0) / 1e6;
   const discarded = review.changes.filter((c) => c.verdict !== 'commit').length;
   const units = planUnits(review.changes);
   if (units.length === 0) {
-    return { committed: 0, discarded, transfer: 'none', operations: 0, cleanupPending: false, durationMs: performance.now() - t0 };
+    return { committed: 0, discarded, transfer: 'none', operations: 0, cleanupPending: false, durationMs: elapsedMs() };
   }
   const journalDir = ensureJournalDir(opts.stateDir);
   const project = new PinnedTree(opts.projectDir);
@@ -80,7 +80,7 @@ export async function commitReview(
       run = runCommit({ ...ctx, verifyStaged: false }, units, transfer, journalDir);
     }
     const committed = review.changes.length - discarded;
-    return { committed, discarded, transfer, ...run, durationMs: performance.now() - t0 };
+    return { committed, discarded, transfer, ...run, durationMs: elapsedMs() };
   } finally {
     project.close();
     upper.close();
@@ -105,7 +105,7 @@ function runCommit(
   journalDir: string,
 ): { operations: number; cleanupPending: boolean } {
   const { opts, project, upper } = ctx;
-  const id = randomBytes(8).toString('hex');
+  const id = randomHex(8);
   const prep = prepare(ctx, units, transfer);
   const { copies, apply } = buildOps({ units, transfer, id, upperIds: prep.upperIds, modes: prep.modes });
   const header: JournalHeader = {
@@ -264,7 +264,7 @@ function sanitizeUpper(ctx: Ctx, c: Change, under: ReadonlyMap<string, Change>):
 /** pnpm hard-links from its store; a committed file must not share its inode with anything. */
 function breakHardLink(ctx: Ctx, rel: string, mode: number): void {
   const { upper, opts } = ctx;
-  const temp = posix.join(parentOf(rel), `.safe-package-link-${randomBytes(8).toString('hex')}`);
+  const temp = posix.join(parentOf(rel), `.safe-package-link-${randomHex(8)}`);
   const { fd: src } = upper.openFileForReading(rel);
   try {
     const dst = upper.createFile(temp);

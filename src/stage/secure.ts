@@ -23,8 +23,7 @@
 // Nothing here walks the tree: review lstat()s every entry once, and the commit sets
 // owners on what it carries.
 
-import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { holdersOf } from './process-refs.js';
 
@@ -62,10 +61,16 @@ export async function secureStagingDir(input: SecureStagingInput): Promise<Secur
 
   const st = lstatSync(upperDir);
   if (!st.isDirectory()) throw new Error(`upper directory ${upperDir} is not a directory (a symlink is not followed)`);
-  const secured = join(vault, `upper-${randomBytes(8).toString('hex')}`);
+  // A fresh, uniquely named empty directory, which the rename then replaces atomically.
+  const secured = mkdtempSync(join(vault, 'upper-'));
   try {
     renameSync(upperDir, secured);
   } catch (e) {
+    try {
+      rmdirSync(secured); // still the empty one we made
+    } catch {
+      // left for the stale sweep
+    }
     throw new Error(`cannot move the upper directory ${upperDir} into ${vault}: ${(e as Error).message}`);
   }
 
