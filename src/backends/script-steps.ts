@@ -134,7 +134,6 @@ export interface ScriptPlanInput {
   readonly rootScripts: boolean;
 }
 
-/** Reads the staging layer and the project, and returns the script steps. */
 /** pnpm's virtual store: node_modules/.pnpm/<name>@<version>/node_modules/<name> are the real folders. */
 function pnpmStoreDirs(base: string): string[] {
   const out: string[] = [];
@@ -148,9 +147,11 @@ function pnpmStoreDirs(base: string): string[] {
   return out;
 }
 
+/** Reads the staging layer and the project, and returns the script steps. */
 export function planScriptSteps(input: ScriptPlanInput): ScriptStep[] {
   const changed: PackageDir[] = [];
-  for (const rel of [...packageDirs(input.upperDir), ...pnpmStoreDirs(input.upperDir)]) {
+  const upperDirs = packageDirs(input.upperDir);
+  for (const rel of [...upperDirs, ...pnpmStoreDirs(input.upperDir)]) {
     const name = nameOf(rel);
     if (!isPackageName(name)) continue;
     const manifest = readManifest(join(input.upperDir, rel));
@@ -167,7 +168,6 @@ export function planScriptSteps(input: ScriptPlanInput): ScriptStep[] {
   }
   // Every folder of that name in the project as the jail will see it: written by the
   // install phase (upper) or already there (lower) and not deleted (a whiteout).
-  const upperDirs = packageDirs(input.upperDir);
   const lowerDirs = packageDirs(input.projectDir).filter((rel) => !isWhiteout(join(input.upperDir, rel)));
   const all = [...new Set([...upperDirs, ...lowerDirs])];
   const instancesOf = (name: string) => all.filter((rel) => nameOf(rel) === name);
