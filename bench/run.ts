@@ -129,6 +129,18 @@ function buildTable(results: Map<string, ScenarioResult>, reg: BenchRegistry | u
   pair('`npm --version`', 'npm-version', 'bare', 'wrapped');
   const installed = detailMedian(results, 'ci-warm', 'bare', 'installed');
   pair(`\`npm ci\`, warm cache${installed ? ` (${installed} packages)` : ''}`, 'ci-warm', 'bare', 'wrapped', 1.1);
+  if (results.has('ci-warm')) {
+    // Where the wrapped run's time goes, from the reports' per-jail times.
+    const part = (what: string, key: string, bareVariant?: string) => {
+      const w = detailMedian(results, 'ci-warm', 'wrapped', key);
+      const b = bareVariant ? med(results, 'ci-warm', bareVariant) : undefined;
+      rows.push([what, b === undefined ? '' : formatMs(b), w === undefined ? 'n/a (not in the report)' : formatMs(w), formatRatio(ratio(w, b)), '']);
+    };
+    part('  install phase: npm, scripts off (bare: --ignore-scripts)', 'installMs', 'bare-noscripts');
+    const jails = detailMedian(results, 'ci-warm', 'wrapped', 'scriptJails');
+    part(`  scripts phase: ${jails ?? '?'} package(s), a jail each`, 'scriptsMs');
+    part('  review and commit of the staged writes', 'commitMs');
+  }
   pair(`\`npm install ${EXTRAS.newPackage}\` into it`, 'install-one', 'bare', 'wrapped');
   pair('`npm ci`, cold cache', 'ci-cold', 'bare', 'wrapped');
   if (results.has('download') && reg) {

@@ -27,6 +27,22 @@ export function commitMsOf(report: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
+/** Time spent in the jails of one phase (`steps[].duration_ms`, report@1), and how many jails. Pure. */
+export function phaseOf(report: unknown, phase: string): { ms: number; jails: number } | undefined {
+  const steps = at(report, ['steps']);
+  if (!Array.isArray(steps)) return undefined;
+  let ms = 0;
+  let jails = 0;
+  for (const s of steps) {
+    if (at(s, ['phase']) !== phase) continue;
+    const d = at(s, ['duration_ms']);
+    if (typeof d !== 'number') return undefined;
+    ms += d;
+    jails++;
+  }
+  return { ms, jails };
+}
+
 /** Number of committed write records, when the report lists them. Pure. */
 export function committedCountOf(report: unknown): number | undefined {
   const v = at(report, ['writes', 'committed']);

@@ -9,7 +9,7 @@ import type { Command } from './proc.js';
 import { runTimed, failureOf } from './proc.js';
 import type { BenchRegistry } from './registry.js';
 import { EXTRAS } from './registry.js';
-import { commitMsOf, committedCountOf, installedPackages, readJson, readRssKb, stagedOf } from './report.js';
+import { commitMsOf, committedCountOf, installedPackages, phaseOf, readJson, readRssKb, stagedOf } from './report.js';
 import type { Scenario, Variant } from './runner.js';
 import { benchEnv, type Workspace } from './workspace.js';
 
@@ -48,8 +48,13 @@ export function buildScenarios(ws: Workspace, reg: BenchRegistry, fixture: strin
   /** What a wrapped run left: safe-package's peak RSS, the report's write summary. */
   const wrappedDetails = (id: string, rep: number) => {
     const report = readJson(reportFile(id, rep));
+    const install = phaseOf(report, 'install');
+    const scripts = phaseOf(report, 'scripts');
     return {
       rssKb: readRssKb(join(ws.reports, `${id}-${rep}.rss`)),
+      installMs: install?.ms,
+      scriptsMs: scripts?.ms,
+      scriptJails: scripts?.jails,
       commitMs: commitMsOf(report),
       committed: committedCountOf(report),
       staged: stagedOf(report),
@@ -144,6 +149,15 @@ export function buildScenarios(ws: Workspace, reg: BenchRegistry, fixture: strin
         side: 'bare',
         prepare: removeNodeModules,
         command: () => bareNpm(['ci']),
+        inspect: () => ({ installed: installedPackages(ws.project) }),
+      },
+      // What safe-package's install phase runs: npm without install scripts.
+      {
+        id: 'bare-noscripts',
+        label: 'npm ci --ignore-scripts',
+        side: 'reference',
+        prepare: removeNodeModules,
+        command: () => bareNpm(['ci', '--ignore-scripts']),
         inspect: () => ({ installed: installedPackages(ws.project) }),
       },
       {
