@@ -3,7 +3,7 @@
 // and commit what policy allows. The decisions are in src/stage/; this module wires them
 // to a Policy and turns the result into report records.
 
-import { lstatSync, rmSync } from 'node:fs';
+import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Policy } from '../policy/types.js';
 import type { Outcome } from './launch.js';
@@ -58,9 +58,13 @@ export interface StagingResult {
 
 export async function reviewAndCommit(p: Policy, runDir: string, outcome: Outcome): Promise<StagingResult> {
   const started = Date.now();
+  // Every process of the jail is dead: a layer it left empty stays empty, and there is
+  // nothing to review (`npm run`, `npx`, `-- true` write nothing most of the time).
+  const upper = join(runDir, 'upper');
+  if (readdirSync(upper).length === 0) return { committed: [], discarded: [], commitMs: Date.now() - started, transfer: 'none' };
   // The jail user could write the upper layer; move it where only we can, and refuse if
   // anything still holds it open.
-  const secured = await secureStagingDir({ upperDir: join(runDir, 'upper'), vaultDir: vaultDirFor(p), writerUid: p.user.uid });
+  const secured = await secureStagingDir({ upperDir: upper, vaultDir: vaultDirFor(p), writerUid: p.user.uid });
   try {
     const review = applyExitPolicy(
       await reviewStage({
