@@ -2,7 +2,6 @@
 // then review and commit the staged writes. Returns what happened as data; main.ts turns
 // it into the report and the exit status.
 
-import { join } from 'node:path';
 import type { Policy } from '../policy/types.js';
 import type { Phase } from '../policy/phases.js';
 import { planScriptSteps } from './script-steps.js';
@@ -11,7 +10,7 @@ import type { BlockedConnection, ContactedHost, StepRecord, WriteRecord } from '
 import { stripUrlCredentials } from '../profiles/npmrc.js';
 import { launch, type Outcome } from './launch.js';
 import { makePlan, prepare } from './plan-for.js';
-import { createStage, removeStage } from './stage-dirs.js';
+import { createStage, removeStage, stagedNothing, upperOf } from './stage-dirs.js';
 import { backgroundWriteback } from './writeback.js';
 
 /** Project writes are staged and reviewed (SPEC §5); --root-dir keeps the seed's direct writes. */
@@ -45,7 +44,7 @@ export function phaseSteps(p: Policy, phase: Phase, runDir: string | undefined):
   if (phase.program === 'user') return [{ command: { path: p.command.path, args: [...p.command.args] } }];
   const tool = p.rebuildTool!;
   if (!runDir) return [];
-  const steps = planScriptSteps({ upperDir: join(runDir, 'upper'), projectDir: p.project.dir, rootScripts: phase.scripts?.kind === 'all' });
+  const steps = planScriptSteps({ upperDir: upperOf(runDir), projectDir: p.project.dir, rootScripts: phase.scripts?.kind === 'all' });
   const root = (event: string): Step => ({ command: { path: tool, args: ['run', event] } });
   if (p.profile.name === 'pnpm') {
     // pnpm keeps its packages in node_modules/.pnpm behind symlinks and decides itself
@@ -108,7 +107,7 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
         // What the jail staged goes to disk while the next jail or the review runs. sync
         // holds the directory it is given open: the run directory, never the upper
         // directory inside it, which review refuses to look at while anything holds it.
-        if (staged && runDir) writeback.kick(runDir, join(runDir, 'upper'));
+        if (staged && runDir && !stagedNothing(runDir)) writeback.kick(runDir);
         // Refusals new during this step are this package's doing.
         if (pkg && proxy) for (const b of proxy.blocked()) if ((before.get(blockKey(b)) ?? 0) < b.count) attributed.set(blockKey(b), pkg);
         steps.push({

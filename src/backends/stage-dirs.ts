@@ -79,6 +79,16 @@ function unlockDirs(dir: string): void {
   for (const name of readdirSync(dir)) unlockDirs(join(dir, name));
 }
 
+/** The overlay's upper directory of a run: everything the run's jails wrote to the project. */
+export function upperOf(runDir: string): string {
+  return join(runDir, 'upper');
+}
+
+/** True when the run's jails wrote nothing to the project (so far). */
+export function stagedNothing(runDir: string): boolean {
+  return readdirSync(upperOf(runDir)).length === 0;
+}
+
 export function removeStage(dir: string): void {
   try {
     rmSync(dir, { recursive: true, force: true });

@@ -3,13 +3,13 @@
 // and commit what policy allows. The decisions are in src/stage/; this module wires them
 // to a Policy and turns the result into report records.
 
-import { lstatSync, readdirSync, rmSync } from 'node:fs';
+import { lstatSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Policy } from '../policy/types.js';
 import type { Outcome } from './launch.js';
 import type { WriteRecord } from '../report/report.js';
 import { applyExitPolicy, commitReview, recoverCommits, reviewStage, secureStagingDir } from '../stage/index.js';
-import { stageRootFor } from './stage-dirs.js';
+import { stageRootFor, stagedNothing, upperOf } from './stage-dirs.js';
 import { writeRules } from '../stage/rules.js';
 
 /** The commit journal: in the invoking user's own state directory. */
@@ -60,11 +60,10 @@ export async function reviewAndCommit(p: Policy, runDir: string, outcome: Outcom
   const started = Date.now();
   // Every process of the jail is dead: a layer it left empty stays empty, and there is
   // nothing to review (`npm run`, `npx`, `-- true` write nothing most of the time).
-  const upper = join(runDir, 'upper');
-  if (readdirSync(upper).length === 0) return { committed: [], discarded: [], commitMs: Date.now() - started, transfer: 'none' };
+  if (stagedNothing(runDir)) return { committed: [], discarded: [], commitMs: Date.now() - started, transfer: 'none' };
   // The jail user could write the upper layer; move it where only we can, and refuse if
   // anything still holds it open.
-  const secured = await secureStagingDir({ upperDir: upper, vaultDir: vaultDirFor(p), writerUid: p.user.uid });
+  const secured = await secureStagingDir({ upperDir: upperOf(runDir), vaultDir: vaultDirFor(p), writerUid: p.user.uid });
   try {
     const review = applyExitPolicy(
       await reviewStage({

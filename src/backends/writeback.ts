@@ -8,14 +8,10 @@
 // It changes nothing about what is durable when: the barrier still waits for everything.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 
 export interface Writeback {
-  /**
-   * Starts writing back the file system of `dir` unless a writeback is still running
-   * or `written` (the directory the jail wrote into) is empty.
-   */
-  kick(dir: string, written: string): void;
+  /** Starts writing back the file system of `dir` unless a writeback is still running. */
+  kick(dir: string): void;
   /** Resolves when no writeback is running. */
   settled(): Promise<void>;
 }
@@ -24,10 +20,8 @@ export function backgroundWriteback(): Writeback {
   let running: ChildProcess | undefined;
   let done: Promise<void> = Promise.resolve();
   return {
-    kick(dir, written) {
+    kick(dir) {
       if (running) return;
-      // A jail that wrote nothing (`safe-package -- true`) is not worth a process.
-      if (isEmpty(written)) return;
       const child = spawn('/bin/sync', ['-f', dir], { stdio: 'ignore' });
       running = child;
       done = new Promise<void>((resolve) => {
@@ -41,12 +35,4 @@ export function backgroundWriteback(): Writeback {
     },
     settled: () => done,
   };
-}
-
-function isEmpty(dir: string): boolean {
-  try {
-    return readdirSync(dir).length === 0;
-  } catch {
-    return true;
-  }
 }

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backgroundWriteback } from '../../../src/backends/writeback.js';
+import { stagedNothing, upperOf } from '../../../src/backends/stage-dirs.js';
 
 /**
  * The child processes of this one. A child stays listed (a zombie at worst) until this
@@ -24,15 +25,12 @@ function children(): number[] {
   return out;
 }
 
-test('a jail that wrote something starts one sync of the run directory; settled() waits for it', async () => {
+test('a writeback is one sync of the directory at a time; settled() waits for it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sp-writeback-'));
   try {
-    const upper = join(dir, 'upper');
-    mkdirSync(upper);
-    writeFileSync(join(upper, 'f'), 'x');
     const wb = backgroundWriteback();
-    wb.kick(dir, upper);
-    wb.kick(dir, upper); // still running: not a second process
+    wb.kick(dir);
+    wb.kick(dir); // still running: not a second process
     assert.equal(children().length, 1);
     await wb.settled();
     assert.deepEqual(children(), []);
@@ -41,16 +39,13 @@ test('a jail that wrote something starts one sync of the run directory; settled(
   }
 });
 
-test('a jail that wrote nothing starts no process', async () => {
+test('a run whose jails wrote nothing is told apart from one that wrote something', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sp-writeback-'));
   try {
-    const upper = join(dir, 'upper');
-    mkdirSync(upper);
-    const wb = backgroundWriteback();
-    wb.kick(dir, upper);
-    wb.kick(dir, join(dir, 'missing'));
-    assert.deepEqual(children(), []);
-    await wb.settled();
+    mkdirSync(upperOf(dir));
+    assert.equal(stagedNothing(dir), true);
+    writeFileSync(join(upperOf(dir), 'f'), 'x');
+    assert.equal(stagedNothing(dir), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
