@@ -85,6 +85,18 @@ test('the report names each phase once and times each jail: one step per package
   assert.match(r.stderr, /\[sandbox, sp-other, install \+ scripts\]$/m);
 });
 
+test('credentials in a URL on the command line stay out of the report, in the command and in its steps', async () => {
+  const cwd = project();
+  const url = 'https://someone:s3cret-canary@registry.example/simple/';
+  const r = await runCli(['--report', join(cwd, 'report.json'), '--', 'echo', url], { cwd, user, env: env() });
+  assert.equal(r.status, 0, r.stderr);
+  const text = readFileSync(join(cwd, 'report.json'), 'utf8');
+  assert.doesNotMatch(text, /s3cret-canary/);
+  const report = readReport(join(cwd, 'report.json'));
+  assert.deepEqual(report.steps.map((st) => st.argv.slice(1)), [['https://registry.example/simple/']]);
+  assert.doesNotMatch(r.stderr, /s3cret-canary/);
+});
+
 test('a run that was blocked: the host, the reason and the option that allows it; --strict exits 3', async () => {
   const cwd = project();
   const script = 'curl -s -o /dev/null https://blocked.example/ ; true';
