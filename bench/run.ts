@@ -21,7 +21,7 @@ const FIXTURE = join(REPO, 'bench', 'fixtures', 'express-ts');
 const CACHE = join(REPO, 'bench', '.cache');
 const RESULTS = join(REPO, 'bench', 'results');
 
-const SCENARIO_IDS = ['overhead', 'npm-version', 'startup', 'rss-true', 'download', 'ci-warm', 'install-one', 'ci-cold'] as const;
+const SCENARIO_IDS = ['overhead', 'npm-version', 'startup', 'rss-true', 'download', 'ci-warm', 'install-one', 'ci-again', 'ci-cold'] as const;
 
 interface Options {
   reps: number;
@@ -142,6 +142,7 @@ function buildTable(results: Map<string, ScenarioResult>, reg: BenchRegistry | u
     part('  review and commit of the staged writes', 'commitMs');
   }
   pair(`\`npm install ${EXTRAS.newPackage}\` into it`, 'install-one', 'bare', 'wrapped');
+  pair('`npm ci` over the installed node_modules', 'ci-again', 'bare', 'wrapped');
   pair('`npm ci`, cold cache', 'ci-cold', 'bare', 'wrapped');
   if (results.has('download') && reg) {
     const mb = (reg.largeBytes / 1e6).toFixed(0);
@@ -163,6 +164,7 @@ function buildTable(results: Map<string, ScenarioResult>, reg: BenchRegistry | u
   const commitRows: [string, string][] = [
     ['commit of staged writes: fresh node_modules', 'ci-warm'],
     [`  \`npm install ${EXTRAS.newPackage}\``, 'install-one'],
+    ['  node_modules replaced (npm ci over an installed one)', 'ci-again'],
     ['  fresh node_modules, cold-cache run', 'ci-cold'],
   ];
   for (const [what, scenario] of commitRows) {

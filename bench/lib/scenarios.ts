@@ -171,21 +171,23 @@ export function buildScenarios(ws: Workspace, reg: BenchRegistry, fixture: strin
     ],
   };
 
-  // A project installed by a bare npm ci, copied before every run of `npm install X`.
+  // A project installed by a bare npm ci, copied before every run of `npm install X`
+  // and of `npm ci` over an installed tree.
   const template = join(ws.dir, 'template-node_modules');
+  const makeTemplate = async () => {
+    resetProject(undefined);
+    const r = await runTimed(bareNpm(['ci']), ws.as);
+    const failure = failureOf(r);
+    if (failure) throw new Error(`npm ci for the template failed: ${failure}`);
+    rmSync(template, { recursive: true, force: true });
+    cpTree(join(ws.project, 'node_modules'), template);
+  };
   const installOne: Scenario = {
     id: 'install-one',
     title: `npm install ${EXTRAS.newPackage} into the installed project`,
     reps: o.reps,
     warmups: 1,
-    setup: async () => {
-      resetProject(undefined);
-      const r = await runTimed(bareNpm(['ci']), ws.as);
-      const failure = failureOf(r);
-      if (failure) throw new Error(`npm ci for the template failed: ${failure}`);
-      rmSync(template, { recursive: true, force: true });
-      cpTree(join(ws.project, 'node_modules'), template);
-    },
+    setup: makeTemplate,
     variants: [
       {
         id: 'bare',
@@ -202,6 +204,35 @@ export function buildScenarios(ws: Workspace, reg: BenchRegistry, fixture: strin
         prepare: () => resetProject(template),
         command: (rep) => npmThrough('install-one', rep, ['install', EXTRAS.newPackage]),
         inspect: (rep) => ({ installed: installedPackages(ws.project), ...wrappedDetails('install-one', rep) }),
+      },
+    ],
+  };
+
+  // npm ci again in an installed project, as a developer reruns it: npm deletes the whole
+  // node_modules first (bare: really; wrapped: the jail starts from an empty one, and
+  // the commit moves the old tree aside and removes it).
+  const ciAgain: Scenario = {
+    id: 'ci-again',
+    title: 'npm ci over an installed node_modules, warm cache',
+    reps: o.reps,
+    warmups: 1,
+    setup: makeTemplate,
+    variants: [
+      {
+        id: 'bare',
+        label: 'npm ci (over node_modules)',
+        side: 'bare',
+        prepare: () => resetProject(template),
+        command: () => bareNpm(['ci']),
+        inspect: () => ({ installed: installedPackages(ws.project) }),
+      },
+      {
+        id: 'wrapped',
+        label: 'safe-package npm ci (over node_modules)',
+        side: 'wrapped',
+        prepare: () => resetProject(template),
+        command: (rep) => npmThrough('ci-again', rep, ['ci']),
+        inspect: (rep) => ({ installed: installedPackages(ws.project), ...wrappedDetails('ci-again', rep) }),
       },
     ],
   };
@@ -280,7 +311,7 @@ export function buildScenarios(ws: Workspace, reg: BenchRegistry, fixture: strin
     ],
   };
 
-  return [overhead, npmVersion, rssTrue, download, ciWarm, installOne, ciCold];
+  return [overhead, npmVersion, rssTrue, download, ciWarm, installOne, ciAgain, ciCold];
 }
 
 export type { Variant };

@@ -10,7 +10,7 @@ import type { BlockedConnection, ContactedHost, StepRecord, WriteRecord } from '
 import { stripUrlCredentials } from '../profiles/npmrc.js';
 import { launch, type Outcome } from './launch.js';
 import { makePlan, prepare } from './plan-for.js';
-import { createStage, removeStage, stagedNothing, upperOf } from './stage-dirs.js';
+import { createStage, keepFreshIfUsed, removeStage, stagedNothing, startFresh, upperOf } from './stage-dirs.js';
 import { backgroundWriteback } from './writeback.js';
 
 /** Project writes are staged and reviewed (SPEC §5); --root-dir keeps the seed's direct writes. */
@@ -39,12 +39,16 @@ interface Step {
   readonly package?: string;
 }
 
-/** What a phase runs, step by step; empty when it has nothing to do. */
-export function phaseSteps(p: Policy, phase: Phase, runDir: string | undefined): Step[] {
+/**
+ * What a phase runs, step by step; empty when it has nothing to do. `replaced`: project
+ * directories an earlier phase replaced wholesale (their old content is not in the jail's
+ * view).
+ */
+export function phaseSteps(p: Policy, phase: Phase, runDir: string | undefined, replaced: readonly string[] = []): Step[] {
   if (phase.program === 'user') return [{ command: { path: p.command.path, args: [...p.command.args] } }];
   const tool = p.rebuildTool!;
   if (!runDir) return [];
-  const steps = planScriptSteps({ upperDir: upperOf(runDir), projectDir: p.project.dir, rootScripts: phase.scripts?.kind === 'all' });
+  const steps = planScriptSteps({ upperDir: upperOf(runDir), projectDir: p.project.dir, rootScripts: phase.scripts?.kind === 'all', replaced });
   const root = (event: string): Step => ({ command: { path: tool, args: ['run', event] } });
   if (p.profile.name === 'pnpm') {
     // pnpm keeps its packages in node_modules/.pnpm behind symlinks and decides itself
@@ -94,8 +98,10 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
     const steps: StepRecord[] = [];
     const attributed = new Map<string, string>();
     let outcome: Outcome | undefined;
+    const replaced: string[] = [];
     for (const phase of p.phases) {
-      for (const { command, writable, package: pkg } of phaseSteps(p, phase, runDir)) {
+      const fresh = staged && runDir ? (phase.freshDirs ?? []).filter((rel) => startFresh(p, runDir, rel)) : [];
+      for (const { command, writable, package: pkg } of phaseSteps(p, phase, runDir, replaced)) {
         const proxy = await proxyFor(phase.network);
         const before = new Map((proxy?.blocked() ?? []).map((b) => [blockKey(b), b.count]));
         const bridge = proxy && net ? net.bridgeSpec(proxy.socketPath) : undefined;
@@ -119,6 +125,7 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
         });
         if (stopped(outcome)) break;
       }
+      if (runDir) for (const rel of fresh) if (keepFreshIfUsed(runDir, rel)) replaced.push(rel);
       if (outcome && stopped(outcome)) break;
     }
     await closeProxies();

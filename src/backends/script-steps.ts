@@ -132,6 +132,8 @@ export interface ScriptPlanInput {
   readonly projectDir: string;
   /** Include the project's own lifecycle scripts (npm ci, bare npm install). */
   readonly rootScripts: boolean;
+  /** Project directories the staging layer replaced wholesale: nothing below them in the project is seen. */
+  readonly replaced?: readonly string[];
 }
 
 /** pnpm's virtual store: node_modules/.pnpm/<name>@<version>/node_modules/<name> are the real folders. */
@@ -168,7 +170,9 @@ export function planScriptSteps(input: ScriptPlanInput): ScriptStep[] {
   }
   // Every folder of that name in the project as the jail will see it: written by the
   // install phase (upper) or already there (lower) and not deleted (a whiteout).
-  const lowerDirs = packageDirs(input.projectDir).filter((rel) => !isWhiteout(join(input.upperDir, rel)));
+  const replaced = input.replaced ?? [];
+  const hidden = (rel: string) => replaced.some((r) => rel === r || rel.startsWith(`${r}/`));
+  const lowerDirs = replaced.includes('node_modules') ? [] : packageDirs(input.projectDir).filter((rel) => !hidden(rel) && !isWhiteout(join(input.upperDir, rel)));
   const all = [...new Set([...upperDirs, ...lowerDirs])];
   const instancesOf = (name: string) => all.filter((rel) => nameOf(rel) === name);
 

@@ -7,8 +7,10 @@
 // with an unguessable name, owned by the jail user, 0700. After the jail is gone,
 // review takes the directory away from that user before reading it (stage/secure).
 
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { findTool } from '../host/system-tools.js';
 import { PolicyError } from '../policy/resolve.js';
 import type { Policy } from '../policy/types.js';
 
@@ -87,6 +89,60 @@ export function upperOf(runDir: string): string {
 /** True when the run's jails wrote nothing to the project (so far). */
 export function stagedNothing(runDir: string): boolean {
   return readdirSync(upperOf(runDir)).length === 0;
+}
+
+/**
+ * Gives the next jail an empty directory at `rel` (e.g. node_modules for npm ci) in place
+ * of the project's: an opaque directory in the upper layer, which hides everything below
+ * it in the project. The alternative is the package manager deleting the old tree through
+ * the overlay, which leaves a whiteout for every file and copies up every directory.
+ * Only over a real directory of the project (never through a symlink), with the mode the
+ * project's has. Returns false (nothing done: the jail sees the project's directory as
+ * before) when there is nothing to hide, the upper layer already has the path, or setfattr
+ * is missing.
+ */
+export function startFresh(p: Policy, runDir: string, rel: string): boolean {
+  let lower;
+  try {
+    lower = lstatSync(join(p.project.dir, rel));
+  } catch {
+    return false;
+  }
+  if (!lower.isDirectory()) return false;
+  const setfattr = findTool('setfattr');
+  if (!setfattr) return false;
+  const path = join(upperOf(runDir), rel);
+  try {
+    mkdirSync(path, { mode: 0o700 });
+  } catch {
+    return false;
+  }
+  // overlayfs mounted with userxattr (as ours is, in a user namespace) reads user.overlay.*.
+  const r = spawnSync(setfattr, ['-h', '-n', 'user.overlay.opaque', '-v', 'y', '--', path], { stdio: 'ignore', env: { LC_ALL: 'C' } });
+  if (r.status !== 0) {
+    rmdirSync(path);
+    return false;
+  }
+  chmodSync(path, lower.mode & 0o777);
+  if (p.dropPrivileges) chownSync(path, p.user.uid, p.user.gid);
+  return true;
+}
+
+/**
+ * After the jail: a fresh directory it left empty was never used (`npm ci --dry-run`, or
+ * a prefix elsewhere), so it is taken out and the project keeps its own. Returns whether
+ * the fresh directory stays (and so replaces the project's on commit).
+ */
+export function keepFreshIfUsed(runDir: string, rel: string): boolean {
+  const path = join(upperOf(runDir), rel);
+  try {
+    if (!lstatSync(path).isDirectory()) return false;
+    if (readdirSync(path).length > 0) return true;
+    rmdirSync(path);
+  } catch {
+    /* gone or not ours: nothing stays */
+  }
+  return false;
 }
 
 export function removeStage(dir: string): void {

@@ -20,6 +20,7 @@ export const TOOLS = {
   chroot: { name: 'chroot', role: 'the chroot backend', pkg: 'coreutils' },
   mount: { name: 'mount', role: 'mounts the staging overlay inside the jail', pkg: 'mount' },
   getfattr: { name: 'getfattr', role: 'reads overlayfs markers when reviewing staged writes', pkg: 'attr' },
+  setfattr: { name: 'setfattr', role: "gives npm ci an empty node_modules in the staging overlay; without it npm ci deletes the old one file by file, which is slower", pkg: 'attr' },
 } as const satisfies Record<string, SystemTool>;
 
 export type ToolName = keyof typeof TOOLS;

@@ -36,6 +36,15 @@ export interface Phase {
   /** Variables set for this phase only. */
   readonly env: Readonly<Record<string, string>>;
   readonly scripts?: ScriptsTarget;
+  /**
+   * Project directories this phase starts empty, relative to the project: `npm ci`
+   * removes everything in node_modules before it installs anything, so the jail is given
+   * an empty one from the start (an opaque directory in the staging layer) instead of
+   * deleting the old tree file by file through the overlay. Staged runs only; an empty
+   * directory the phase leaves unused is taken out again (`npm ci --dry-run`, a prefix
+   * elsewhere), so the project's own is then kept.
+   */
+  readonly freshDirs?: readonly string[];
   /** A short account for --explain and the report. */
   readonly describe: string;
 }
@@ -68,6 +77,7 @@ export function decidePhases(input: PhaseInput): PhaseDecision {
   const command = classifyCommand(tool, input.args);
   if (command.kind === 'other') return { phases: [ONE_PHASE], command };
 
+  const fresh = freshDirsFor(tool, command);
   const install: Phase = {
     name: 'install',
     program: 'user',
@@ -76,7 +86,8 @@ export function decidePhases(input: PhaseInput): PhaseDecision {
     cacheWritable: true,
     // npm, pnpm and yarn classic all read this; no lifecycle script runs in this phase.
     env: { npm_config_ignore_scripts: 'true', pnpm_config_ignore_scripts: 'true', YARN_IGNORE_SCRIPTS: 'true' },
-    describe: 'lifecycle scripts off; the registry through the proxy; your registry credentials; cache writable',
+    ...(fresh.length ? { freshDirs: fresh } : {}),
+    describe: `lifecycle scripts off; the registry through the proxy; your registry credentials; cache writable${fresh.length ? `; starts from an empty ${fresh.join(', ')} (npm ci removes it first)` : ''}`,
   };
   // Removing packages runs no install scripts; neither does an install the user ran
   // with --ignore-scripts.
@@ -94,4 +105,13 @@ export function decidePhases(input: PhaseInput): PhaseDecision {
     describe: `${bare ? "the install scripts of the packages this install changed, then the project's own" : 'the install scripts of the packages this install changed'}, each package in a jail where only its own folder is writable; no network but the hosts you allowed by name; no credentials; cache read-only`,
   };
   return { phases: [install, scripts], command };
+}
+
+/**
+ * What a command empties before it writes: `npm ci` (whatever its options: a dry run or
+ * another prefix leaves the fresh directory unused, and the run then drops it) removes
+ * every entry of the project's node_modules. Pure.
+ */
+export function freshDirsFor(tool: 'npm' | 'pnpm' | 'yarn', command: ClassifiedCommand): string[] {
+  return tool === 'npm' && command.kind === 'ci' ? ['node_modules'] : [];
 }

@@ -221,12 +221,39 @@ describe('npm through safe-package, against bare npm in a twin project', () => {
       rmSync(join(nm, 'fx-leaf-c', 'lib'), { recursive: true });
       chownTree(nm);
     }
-    await twinRun(t, 'ci-existing', ['ci'], { wrapped, bare });
+    const report = await twinRun(t, 'ci-existing', ['ci'], { wrapped, bare });
     const nm = join(wrapped, 'node_modules');
     assert.ok(!existsSync(join(nm, 'fx-stale')), 'a package that is not in the lockfile survived npm ci');
     assert.ok(!existsSync(join(nm, 'fx-leaf-a', 'stale.txt')), 'a stray file survived npm ci');
     assert.equal(readFileSync(join(nm, 'fx-leaf-b', 'index.js'), 'utf8'), 'module.exports = "fx-leaf-b@1.0.0";\n');
     assert.ok(existsSync(join(nm, 'fx-leaf-c', 'lib', 'util.js')));
+    // The jail started from an empty node_modules (npm ci empties it anyway): the new tree
+    // replaces the old one as a whole, instead of npm deleting the old one file by file
+    // through the overlay, which would show here as one deletion per removed package.
+    const nodeModules = report.writes.committed.find((w) => w.path === 'node_modules');
+    assert.equal(nodeModules?.kind, 'replaced-dir', JSON.stringify(nodeModules));
+    assert.deepEqual(report.writes.committed.filter((w) => w.kind === 'deleted').map((w) => w.path), []);
+  });
+
+  test('npm ci --dry-run over an existing node_modules changes nothing (the empty node_modules it was given is dropped)', async () => {
+    const project = work.project('ci-dry-run', {
+      'package.json': readFileSync(join(wrapped, 'package.json'), 'utf8'),
+      'package-lock.json': readFileSync(join(wrapped, 'package-lock.json'), 'utf8'),
+    });
+    const nm = join(project, 'node_modules');
+    mkdirSync(join(nm, 'fx-stale'), { recursive: true });
+    writeFileSync(join(nm, 'fx-stale', 'index.js'), 'kept\n');
+    chownTree(nm);
+    const before = snapshotTree(project);
+    const r = await runWrapped([], 'npm', ['ci', '--dry-run'], {
+      cwd: project,
+      env: userEnv({ npm_config_registry: registry.url, XDG_CACHE_HOME: wrappedCache }),
+      reportFile: join(reports, 'ci-dry-run.json'),
+    });
+    assert.equal(r.status, 0, describeRun('safe-package npm ci --dry-run', r));
+    assert.equal(diffTrees(before, snapshotTree(project), ['before', 'after']), '', 'npm ci --dry-run changed the project');
+    assert.ok(r.report, `no report was written:\n${r.stderr}`);
+    assert.deepEqual(r.report.writes.committed, []);
   });
 
   test('the registry can come from the user\'s npmrc instead of the environment', async () => {

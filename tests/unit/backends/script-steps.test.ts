@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { installEvents, orderScriptSteps, type PackageDir } from '../../../src/backends/script-steps.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { installEvents, orderScriptSteps, planScriptSteps, type PackageDir } from '../../../src/backends/script-steps.js';
 
 const pkg = (name: string, events: string[], dependencies: string[] = []): PackageDir => ({ rel: `node_modules/${name}`, name, events, dependencies });
 
@@ -37,4 +40,24 @@ test('install events, with node-gyp\'s implicit install for a binding.gyp', () =
   assert.deepEqual(installEvents({ scripts: { install: 'custom' } }, true), ['install']);
   assert.deepEqual(installEvents({ scripts: { preinstall: 'p' } }, true), ['preinstall']);
   assert.deepEqual(installEvents({ scripts: 'nonsense' }, false), []);
+});
+
+test('a node_modules the staging layer replaced hides the project\'s old copies of a package', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sp-steps-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const put = (root: string, rel: string, manifest: object) => {
+    mkdirSync(join(dir, root, rel), { recursive: true });
+    writeFileSync(join(dir, root, rel, 'package.json'), JSON.stringify(manifest));
+  };
+  // The install phase staged node_modules/native; the project still has an old nested copy.
+  put('upper', 'node_modules/native', { name: 'native', scripts: { postinstall: 'node build.js' } });
+  put('project', 'node_modules/native', { name: 'native' });
+  put('project', 'node_modules/old/node_modules/native', { name: 'native' });
+  const input = { upperDir: join(dir, 'upper'), projectDir: join(dir, 'project'), rootScripts: false };
+  // Merged view: the old nested copy is there, and its folder is the package's too.
+  assert.deepEqual(planScriptSteps(input), [
+    { kind: 'package', name: 'native', writable: ['node_modules/native', 'node_modules/old/node_modules/native'] },
+  ]);
+  // node_modules replaced as a whole (npm ci): only what was staged exists in the jail.
+  assert.deepEqual(planScriptSteps({ ...input, replaced: ['node_modules'] }), [{ kind: 'package', name: 'native', writable: ['node_modules/native'] }]);
 });

@@ -53,3 +53,21 @@ test('package names never read as options', () => {
   assert.equal(isPackageName('-x'), false);
   assert.equal(isPackageName('a/../b'), false);
 });
+
+test('npm ci starts its install phase from an empty node_modules; nothing else does', () => {
+  const fresh = (args: string[], profile: 'npm' | 'pnpm' | 'yarn' = 'npm') =>
+    decidePhases({ profile, args, twoPhase: true }).phases.map((p) => p.freshDirs ?? []);
+  assert.deepEqual(fresh(['ci']), [['node_modules'], []]);
+  assert.deepEqual(fresh(['clean-install', '--no-audit']), [['node_modules'], []]);
+  assert.deepEqual(fresh(['ci', '--ignore-scripts']), [['node_modules']]);
+  // A dry run or another prefix leaves the fresh directory empty: the run drops it then.
+  assert.deepEqual(fresh(['ci', '--dry-run']), [['node_modules'], []]);
+  assert.deepEqual(fresh(['install']), [[], []]);
+  assert.deepEqual(fresh(['install', 'left-pad']), [[], []]);
+  assert.deepEqual(fresh(['update']), [[], []]);
+  assert.deepEqual(fresh(['uninstall', 'x']), [[]]);
+  assert.deepEqual(fresh(['run', 'build']), [[]]);
+  assert.deepEqual(fresh(['install'], 'pnpm'), [[], []]);
+  assert.deepEqual(fresh(['ci'], 'yarn'), [[]]);
+  assert.match(decidePhases({ profile: 'npm', args: ['ci'], twoPhase: true }).phases[0]!.describe, /starts from an empty node_modules/);
+});
