@@ -256,6 +256,31 @@ describe('npm through safe-package, against bare npm in a twin project', () => {
     assert.deepEqual(r.report.writes.committed, []);
   });
 
+  test('npm ci whose install script fails leaves the old node_modules exactly as it was', async () => {
+    // The install phase fills the fresh node_modules; the scripts phase then fails. Bare
+    // npm would leave the new tree half-built; the jail commits nothing.
+    await registry.publishFixtures([
+      lib('fx-fails', '1.0.0', undefined, { scripts: { postinstall: 'node -e "process.exit(3)"' } }),
+    ]);
+    const project = work.project('ci-fails', {
+      'package.json': `${JSON.stringify({ name: 'proj', version: '1.0.0', private: true, allowScripts: { 'fx-fails': true }, dependencies: { 'fx-leaf-a': '1.0.0', 'fx-fails': '1.0.0' } }, null, 2)}\n`,
+    });
+    const env = userEnv({ npm_config_registry: registry.url, XDG_CACHE_HOME: wrappedCache });
+    // The old tree: installed without scripts by bare npm (which writes the lockfile), then marked.
+    const seed = await runAsUser('npm', ['install', '--ignore-scripts'], { cwd: project, env: { ...env, npm_config_cache: join(bareCache, 'npm') } });
+    assert.equal(seed.status, 0, describeRun('bare npm install --ignore-scripts', seed));
+    writeFileSync(join(project, 'node_modules', 'fx-leaf-a', 'index.js'), 'the old copy\n');
+    chownTree(join(project, 'node_modules'));
+    const before = snapshotTree(project);
+    const r = await runWrapped([], 'npm', ['ci'], { cwd: project, env, reportFile: join(reports, 'ci-fails.json') });
+    assert.notEqual(r.status, 0, describeRun('safe-package npm ci (a postinstall fails)', r));
+    assert.equal(diffTrees(before, snapshotTree(project), ['before', 'after']), '', 'a failed npm ci changed the project');
+    assert.ok(r.report, `no report was written:\n${r.stderr}`);
+    assert.deepEqual(r.report.writes.committed, []);
+    // What was staged was the whole new tree, and all of it was discarded.
+    assert.ok(r.report.writes.discarded.some((w) => w.path === 'node_modules'), JSON.stringify(r.report.writes.discarded.slice(0, 5)));
+  });
+
   test('the registry can come from the user\'s npmrc instead of the environment', async () => {
     const project = work.project('userconfig', PROJECT);
     const npmrc = join(work.userDir('npmrc'), 'npmrc');
