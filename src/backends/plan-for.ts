@@ -12,7 +12,7 @@ import type { LaunchPlan } from '../plan/types.js';
 import { readHostLayout, type HostLayout } from '../host/layout.js';
 import { requireTool } from '../host/system-tools.js';
 import { buildJailFilter, describeJailFilter, hostSeccompArch, type SeccompArch } from '../seccomp/index.js';
-import { checkProjectWritable, checkReportWritable, checkStagedOwnership, prepareCacheDirs, projectNpmrcOverride } from './preflight.js';
+import { checkNoMountsInProject, checkProjectWritable, checkReportWritable, checkStagedOwnership, prepareCacheDirs, projectNpmrcOverride } from './preflight.js';
 import { ensureEmptyFile, stageRootFor } from './stage-dirs.js';
 import { BRIDGE_PORT } from './bridge-port.js';
 import type { BridgeSpec } from '../plan/sandbox.js';
@@ -143,7 +143,10 @@ export function prepare(p: Policy, staged: boolean): { emptyFile: string } {
   }
   if (p.backend !== 'sandbox') return { emptyFile: '/dev/null' };
   checkProjectWritable(p);
-  if (staged) checkStagedOwnership(p);
+  if (staged) {
+    checkNoMountsInProject(p);
+    checkStagedOwnership(p);
+  }
   prepareCacheDirs(p);
   return { emptyFile: ensureEmptyFile(p) };
 }

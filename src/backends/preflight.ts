@@ -7,6 +7,7 @@ import { PolicyError } from '../policy/resolve.js';
 import type { Policy } from '../policy/types.js';
 import { writeBlocker, type StatLike } from '../host/permissions.js';
 import { npmrcHasCredentials, sanitizeNpmrc } from '../profiles/npmrc.js';
+import { parseMountinfo } from '../jail/check.js';
 
 function ancestry(path: string): { path: string; st: StatLike }[] {
   const chain: { path: string; st: StatLike }[] = [];
@@ -62,6 +63,35 @@ export function checkStagedOwnership(p: Policy): void {
       `the jail can only change project files owned by ${p.user.name} (uid ${p.user.uid}, gid ${p.user.gid}); not: ${foreign.join(', ')}`,
       undefined,
       `chown -R ${p.user.uid}:${p.user.gid} ${p.project.dir}   (or run as the files' owner with --user)`,
+    );
+  }
+}
+
+/** Mount points strictly inside `dir`, relative to it, sorted. Pure. */
+export function mountPointsBelow(points: readonly string[], dir: string): string[] {
+  const prefix = dir === '/' ? '/' : `${dir}/`;
+  return [...new Set(points.filter((m) => m.startsWith(prefix) && m !== dir).map((m) => m.slice(prefix.length)))].sort();
+}
+
+/**
+ * overlayfs takes the project as its lower layer without what is mounted inside it, and
+ * in a user namespace refuses to mount at all ("failed to clone lowerpath"): a
+ * node_modules on a container volume would end in an obscure mount error, or (if it
+ * mounted) in a jail that cannot see it. Say so before anything runs.
+ */
+export function checkNoMountsInProject(p: Policy): void {
+  let text: string;
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return; // without /proc the overlay's own error still stops the run
+  }
+  const inside = mountPointsBelow(parseMountinfo(text), p.project.dir);
+  if (inside.length > 0) {
+    throw new PolicyError(
+      `staged writes cannot include a file system mounted inside the project: ${inside.slice(0, 5).join(', ')}${inside.length > 5 ? `, and ${inside.length - 5} more` : ''}`,
+      undefined,
+      `unmount it (or mount the volume at the project directory itself, not inside it), then run again`,
     );
   }
 }

@@ -9,6 +9,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, readFileSync, readlinkSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import type { FixturePackage } from '../../support/fixture-packages.js';
 import type { Report } from '../../../src/report/report.js';
@@ -254,6 +255,41 @@ describe('npm through safe-package, against bare npm in a twin project', () => {
     assert.equal(diffTrees(before, snapshotTree(project), ['before', 'after']), '', 'npm ci --dry-run changed the project');
     assert.ok(r.report, `no report was written:\n${r.stderr}`);
     assert.deepEqual(r.report.writes.committed, []);
+  });
+
+  test('a node_modules mounted on its own (a container volume) is refused before anything runs, with the reason', async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('needs root to bind-mount a directory (CI runs as root)');
+    const project = work.project('ci-volume', {
+      'package.json': readFileSync(join(wrapped, 'package.json'), 'utf8'),
+      'package-lock.json': readFileSync(join(wrapped, 'package-lock.json'), 'utf8'),
+    });
+    const volume = work.userDir('ci-volume-node_modules');
+    mkdirSync(join(volume, 'fx-leaf-a'), { recursive: true });
+    writeFileSync(join(volume, 'fx-leaf-a', 'index.js'), 'the old copy\n');
+    const nm = join(project, 'node_modules');
+    mkdirSync(nm);
+    chownTree(volume);
+    chownTree(nm);
+    const mounted = spawnSync('mount', ['--bind', volume, nm], { encoding: 'utf8' });
+    assert.equal(mounted.status, 0, mounted.stderr);
+    try {
+      const before = snapshotTree(project);
+      const r = await runWrapped([], 'npm', ['ci'], {
+        cwd: project,
+        env: userEnv({ npm_config_registry: registry.url, XDG_CACHE_HOME: wrappedCache }),
+        reportFile: join(reports, 'ci-volume.json'),
+      });
+      // overlayfs cannot take a project with a mount inside it as its lower layer (in a
+      // user namespace it refuses to mount): the run stops with the reason, not with
+      // mount(8)'s "wrong fs type".
+      assert.notEqual(r.status, 0, describeRun('safe-package npm ci (node_modules is a mount)', r));
+      assert.match(r.stderr, /mounted inside the project: node_modules/);
+      assert.match(r.stderr, /unmount it/);
+      assert.doesNotMatch(r.stderr, /wrong fs type/);
+      assert.equal(diffTrees(before, snapshotTree(project), ['before', 'after']), '', 'the project changed');
+    } finally {
+      spawnSync('umount', [nm]);
+    }
   });
 
   test('npm ci whose install script fails leaves the old node_modules exactly as it was', async () => {
