@@ -13,7 +13,7 @@ import { startBenchRegistry, EXTRAS, type BenchRegistry } from './lib/registry.j
 import { runScenario, type ScenarioResult } from './lib/runner.js';
 import { buildScenarios } from './lib/scenarios.js';
 import { breakdownOf, PHASES, startupScenario, type StartupBreakdown } from './lib/startup.js';
-import { formatKb, formatMarkdown, formatMs, formatRate, formatRatio, formatTable, median, ratio } from './lib/stats.js';
+import { formatKb, formatMarkdown, formatMs, formatRate, formatRatio, formatRatioWithRange, formatTable, median, pairedRatios, ratio } from './lib/stats.js';
 import { BenchSetupError, benchEnv, createWorkspace } from './lib/workspace.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -110,11 +110,13 @@ function buildTable(results: Map<string, ScenarioResult>, reg: BenchRegistry | u
     const b = med(results, scenario, bare);
     const w = med(results, scenario, wrapped);
     const r = ratio(w, b);
+    const s = results.get(scenario)!;
+    const paired = pairedRatios(s.variants[wrapped]?.samplesMs ?? [], s.variants[bare]?.samplesMs ?? [], s.reps);
     rows.push([
       what,
       failed(results, scenario, bare) ?? formatMs(b),
       failed(results, scenario, wrapped) ?? formatMs(w),
-      formatRatio(r),
+      formatRatioWithRange(r, paired),
       limit === undefined ? '' : budget(r, limit),
     ]);
   };
@@ -239,7 +241,7 @@ async function main(): Promise<number> {
     }
 
     const finishedAt = new Date();
-    const header = ['what', 'bare', 'safe-package', 'ratio', 'budget (SPEC §11)'];
+    const header = ['what', 'bare', 'safe-package', 'ratio (paired: min–max)', 'budget (SPEC §11)'];
     const rows = buildTable(results, reg);
     const breakdowns = results.has('startup') ? (['bundle', 'modules'] as const).map((e) => breakdownOf(ws, results.get('startup')!, e)) : [];
     const bt = breakdowns.length ? breakdownTable(breakdowns, results) : undefined;

@@ -20,6 +20,25 @@ export function ratio(numerator: number | undefined, denominator: number | undef
 }
 
 /**
+ * wrapped/bare of each repetition: the two ran next to each other (rotation), so a
+ * machine that drifts during the run moves both sides of a pair together, where it
+ * moves the medians apart. Only when both sides have one sample per repetition (a
+ * variant that failed stops running, and its samples no longer line up).
+ */
+export function pairedRatios(wrapped: readonly number[], bare: readonly number[], reps: number): number[] | undefined {
+  if (reps < 2 || wrapped.length !== reps || bare.length !== reps) return undefined;
+  if (bare.some((b) => b <= 0)) return undefined;
+  return wrapped.map((w, i) => w / bare[i]!);
+}
+
+/** "1.15× (1.03–1.31)": the ratio of medians, and the range of the paired ratios. */
+export function formatRatioWithRange(r: number | undefined, paired: readonly number[] | undefined): string {
+  const range = paired && paired.length > 0 ? spread(paired) : undefined;
+  if (r === undefined || range === undefined) return formatRatio(r);
+  return `${formatRatio(r)} (${range.min.toFixed(2)}–${range.max.toFixed(2)})`;
+}
+
+/**
  * The order of the variants in repetition `rep`: rotated by one each time, so that no
  * variant always runs first (a cold page cache, a CPU that just woke up) or always runs
  * right after the same neighbour. With two variants this alternates A B, B A, A B, ...
