@@ -172,6 +172,7 @@ export function planScriptSteps(input: ScriptPlanInput): ScriptStep[] {
   // install phase (upper) or already there (lower) and not deleted (a whiteout).
   const replaced = input.replaced ?? [];
   const hidden = (rel: string) => replaced.some((r) => rel === r || rel.startsWith(`${r}/`));
+  // packageDirs lists only what is under node_modules: with that replaced, nothing of the project's is seen.
   const lowerDirs = replaced.includes('node_modules') ? [] : packageDirs(input.projectDir).filter((rel) => !hidden(rel) && !isWhiteout(join(input.upperDir, rel)));
   const all = [...new Set([...upperDirs, ...lowerDirs])];
   const instancesOf = (name: string) => all.filter((rel) => nameOf(rel) === name);

@@ -8,7 +8,7 @@
 // review takes the directory away from that user before reading it (stage/secure).
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findTool } from '../host/system-tools.js';
 import { PolicyError } from '../policy/resolve.js';
@@ -123,8 +123,15 @@ export function startFresh(p: Policy, runDir: string, rel: string): boolean {
     rmdirSync(path);
     return false;
   }
-  chmodSync(path, lower.mode & 0o777);
-  if (p.dropPrivileges) chownSync(path, p.user.uid, p.user.gid);
+  // Through a descriptor opened without following links: the run directory belongs to
+  // the jail user, and root must not chmod or chown whatever a link there points to.
+  const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    fchmodSync(fd, lower.mode & 0o777);
+    if (p.dropPrivileges) fchownSync(fd, p.user.uid, p.user.gid);
+  } finally {
+    closeSync(fd);
+  }
   return true;
 }
 
