@@ -7,10 +7,11 @@
 
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, readFileSync, readlinkSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readFileSync, readlinkSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
+import { installedCli, runProcess } from '../../support/cli.js';
 import type { FixturePackage } from '../../support/fixture-packages.js';
 import type { Report } from '../../../src/report/report.js';
 import {
@@ -22,6 +23,7 @@ import {
   runWrapped,
   snapshotTree,
   timingLine,
+  user,
   userEnv,
   type Timing,
   type WorkDir,
@@ -234,6 +236,33 @@ describe('npm through safe-package, against bare npm in a twin project', () => {
     const nodeModules = report.writes.committed.find((w) => w.path === 'node_modules');
     assert.equal(nodeModules?.kind, 'replaced-dir', JSON.stringify(nodeModules));
     assert.deepEqual(report.writes.committed.filter((w) => w.kind === 'deleted').map((w) => w.path), []);
+  });
+
+  test('as root with --user: npm ci over an existing node_modules replaces it, owned by that user', async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('needs root (CI runs as root)');
+    const project = work.project('ci-root', {
+      'package.json': readFileSync(join(wrapped, 'package.json'), 'utf8'),
+      'package-lock.json': readFileSync(join(wrapped, 'package-lock.json'), 'utf8'),
+    });
+    const nm = join(project, 'node_modules');
+    mkdirSync(join(nm, 'fx-stale'), { recursive: true });
+    writeFileSync(join(nm, 'fx-stale', 'index.js'), 'stale\n');
+    chmodSync(nm, 0o750);
+    chownTree(nm);
+    const reportFile = join(reports, 'ci-root.json');
+    const r = await runProcess(installedCli(), ['--user', user.name, '--report', reportFile, '--', 'npm', 'ci'], {
+      cwd: project,
+      env: userEnv({ npm_config_registry: registry.url, XDG_CACHE_HOME: wrappedCache }),
+    });
+    assert.equal(r.status, 0, describeRun('safe-package --user npm ci (as root)', r));
+    assert.equal(existsSync(join(nm, 'fx-stale')), false);
+    for (const path of [nm, join(nm, 'fx-core'), join(nm, 'fx-core', 'index.js')]) {
+      const st = lstatSync(path);
+      assert.deepEqual([st.uid, st.gid], [user.uid, user.gid], `${path} is not the user's`);
+    }
+    assert.equal(lstatSync(nm).mode & 0o777, 0o750, 'the new node_modules keeps the mode of the old one');
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
+    assert.equal(report.writes.committed.find((w) => w.path === 'node_modules')?.kind, 'replaced-dir');
   });
 
   test('npm ci --dry-run over an existing node_modules changes nothing (the empty node_modules it was given is dropped)', async () => {
