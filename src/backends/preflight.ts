@@ -2,12 +2,12 @@
 // anything runs. Each failure says what is wrong and how to fix it, and nothing runs.
 
 import { accessSync, chmodSync, chownSync, constants, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { PolicyError } from '../policy/resolve.js';
 import type { Policy } from '../policy/types.js';
 import { writeBlocker, type StatLike } from '../host/permissions.js';
 import { npmrcHasCredentials, sanitizeNpmrc } from '../profiles/npmrc.js';
-import { parseMountinfo } from '../jail/check.js';
+import { mountPointsUnder, parseMountinfo } from '../jail/check.js';
 
 function ancestry(path: string): { path: string; st: StatLike }[] {
   const chain: { path: string; st: StatLike }[] = [];
@@ -67,12 +67,6 @@ export function checkStagedOwnership(p: Policy): void {
   }
 }
 
-/** Mount points strictly inside `dir`, relative to it, sorted. Pure. */
-export function mountPointsBelow(points: readonly string[], dir: string): string[] {
-  const prefix = dir === '/' ? '/' : `${dir}/`;
-  return [...new Set(points.filter((m) => m.startsWith(prefix) && m !== dir).map((m) => m.slice(prefix.length)))].sort();
-}
-
 /**
  * overlayfs takes the project as its lower layer without what is mounted inside it, and
  * in a user namespace refuses to mount at all ("failed to clone lowerpath"): a
@@ -86,7 +80,7 @@ export function checkNoMountsInProject(p: Policy): void {
   } catch {
     return; // without /proc the overlay's own error still stops the run
   }
-  const inside = mountPointsBelow(parseMountinfo(text), p.project.dir);
+  const inside = [...new Set(mountPointsUnder(parseMountinfo(text), p.project.dir).map((m) => relative(p.project.dir, m)))].sort();
   if (inside.length > 0) {
     throw new PolicyError(
       `staged writes cannot include a file system mounted inside the project: ${inside.slice(0, 5).join(', ')}${inside.length > 5 ? `, and ${inside.length - 5} more` : ''}`,

@@ -63,6 +63,12 @@ export function ancestorChain(p: string): AncestorEntry[] {
   return chain;
 }
 
+/** Mount points strictly below `dir` (a look-alike sibling such as `dir2` is not). Pure. */
+export function mountPointsUnder(points: readonly string[], dir: string): string[] {
+  const prefix = dir === '/' ? '/' : `${dir}/`;
+  return points.filter((m) => m.startsWith(prefix) && m !== dir);
+}
+
 function mountsUnder(root: string): Set<string> {
   let text = '';
   try {
@@ -70,8 +76,7 @@ function mountsUnder(root: string): Set<string> {
   } catch {
     // Without /proc the st_dev comparison below still catches mounts of other file systems.
   }
-  const prefix = root === '/' ? '/' : `${root}/`;
-  return new Set(parseMountinfo(text).filter((m) => m.startsWith(prefix) && m !== root));
+  return new Set(mountPointsUnder(parseMountinfo(text), root));
 }
 
 export function scanJail(dir: string): JailScan {

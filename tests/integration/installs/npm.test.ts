@@ -159,6 +159,12 @@ describe('npm through safe-package, against bare npm in a twin project', () => {
     return report;
   }
 
+  /** package.json and the lockfile of the wrapped twin as it is now, for a new project. */
+  const wrappedManifests = () => ({
+    'package.json': readFileSync(join(wrapped, 'package.json'), 'utf8'),
+    'package-lock.json': readFileSync(join(wrapped, 'package-lock.json'), 'utf8'),
+  });
+
   test('npm install of new dependencies: a nested tree, bins, a scoped package, a postinstall build', async (t) => {
     await twinRun(t, 'install', ['install', 'fx-core', 'fx-tool', 'fx-builder', 'fx-removable'], { wrapped, bare });
 
@@ -178,10 +184,7 @@ describe('npm through safe-package, against bare npm in a twin project', () => {
   });
 
   test('npm ci from the resulting lockfile into a fresh copy of the project (cold caches)', async (t) => {
-    const files = {
-      'package.json': readFileSync(join(wrapped, 'package.json'), 'utf8'),
-      'package-lock.json': readFileSync(join(wrapped, 'package-lock.json'), 'utf8'),
-    };
+    const files = wrappedManifests();
     const w2 = work.project('ci-wrapped', files);
     const b2 = work.project('ci-bare', files);
     await twinRun(t, 'ci-fresh', ['ci'], {
@@ -240,10 +243,7 @@ describe('npm through safe-package, against bare npm in a twin project', () => {
 
   test('as root with --user: npm ci over an existing node_modules replaces it, owned by that user', async (t) => {
     if (process.getuid?.() !== 0) return t.skip('needs root (CI runs as root)');
-    const project = work.project('ci-root', {
-      'package.json': readFileSync(join(wrapped, 'package.json'), 'utf8'),
-      'package-lock.json': readFileSync(join(wrapped, 'package-lock.json'), 'utf8'),
-    });
+    const project = work.project('ci-root', wrappedManifests());
     const nm = join(project, 'node_modules');
     mkdirSync(join(nm, 'fx-stale'), { recursive: true });
     writeFileSync(join(nm, 'fx-stale', 'index.js'), 'stale\n');
@@ -266,10 +266,7 @@ describe('npm through safe-package, against bare npm in a twin project', () => {
   });
 
   test('npm ci --dry-run over an existing node_modules changes nothing (the empty node_modules it was given is dropped)', async () => {
-    const project = work.project('ci-dry-run', {
-      'package.json': readFileSync(join(wrapped, 'package.json'), 'utf8'),
-      'package-lock.json': readFileSync(join(wrapped, 'package-lock.json'), 'utf8'),
-    });
+    const project = work.project('ci-dry-run', wrappedManifests());
     const nm = join(project, 'node_modules');
     mkdirSync(join(nm, 'fx-stale'), { recursive: true });
     writeFileSync(join(nm, 'fx-stale', 'index.js'), 'kept\n');
@@ -288,10 +285,7 @@ describe('npm through safe-package, against bare npm in a twin project', () => {
 
   test('a node_modules mounted on its own (a container volume) is refused before anything runs, with the reason', async (t) => {
     if (process.getuid?.() !== 0) return t.skip('needs root to bind-mount a directory (CI runs as root)');
-    const project = work.project('ci-volume', {
-      'package.json': readFileSync(join(wrapped, 'package.json'), 'utf8'),
-      'package-lock.json': readFileSync(join(wrapped, 'package-lock.json'), 'utf8'),
-    });
+    const project = work.project('ci-volume', wrappedManifests());
     const volume = work.userDir('ci-volume-node_modules');
     mkdirSync(join(volume, 'fx-leaf-a'), { recursive: true });
     writeFileSync(join(volume, 'fx-leaf-a', 'index.js'), 'the old copy\n');

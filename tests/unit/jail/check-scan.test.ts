@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstatSync } from 'node:fs';
-import { decodeRdev, parseGetfattrFiles, parseMountinfo } from '../../../src/jail/check.js';
+import { decodeRdev, mountPointsUnder, parseGetfattrFiles, parseMountinfo } from '../../../src/jail/check.js';
 
 test('mount points are read from mountinfo with octal escapes undone', () => {
   const text = [
@@ -27,4 +27,22 @@ test('device numbers decode as glibc major()/minor() do', () => {
 test("getfattr's file lines are read with octal escapes undone", () => {
   const text = ['# file: /j/usr/bin/ping', 'security.capability=0sAQAAAgAgAAAAAAAAAAAAAAAAAAA=', '', '# file: /j/odd\\012name\\303\\251', 'security.capability=0s', ''].join('\n');
   assert.deepEqual(parseGetfattrFiles(text), ['/j/usr/bin/ping', '/j/odd\nnameé']);
+});
+
+test('mount points under a directory: not the directory itself, not a look-alike sibling', () => {
+  const points = parseMountinfo(
+    [
+      '22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw',
+      '23 22 0:21 / /proc rw,nosuid shared:2 - proc proc rw',
+      '90 22 254:0 /srv/vol /home/dev/app/node_modules rw,relatime shared:1 - ext4 /dev/vda rw',
+      '91 22 0:40 / /home/dev/app\\040two/cache rw - tmpfs tmpfs rw',
+      '92 22 0:41 / /home/dev/application rw - tmpfs tmpfs rw',
+      '93 22 0:42 / /home/dev/app rw - tmpfs tmpfs rw',
+    ].join('\n'),
+  );
+  assert.deepEqual(mountPointsUnder(points, '/home/dev/app'), ['/home/dev/app/node_modules']);
+  assert.deepEqual(mountPointsUnder(points, '/home/dev/app two'), ['/home/dev/app two/cache']);
+  assert.deepEqual(mountPointsUnder(points, '/home/dev/application'), []);
+  assert.deepEqual(mountPointsUnder(points, '/srv'), []);
+  assert.equal(mountPointsUnder(points, '/').length, 5);
 });
