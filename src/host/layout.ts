@@ -2,8 +2,8 @@
 // top-level system directories look (usrmerge symlinks or real directories), which of
 // the few /etc entries a jail gets exist here, and which project files policy hides.
 
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { compileGlobs } from '../util/glob.js';
 
 export type TopLevel = { readonly kind: 'symlink'; readonly target: string } | { readonly kind: 'dir' };
@@ -76,6 +76,7 @@ const TOOL_OWNED_DIRS = new Set(['node_modules', '.git', '.venv', 'venv', 'site-
 export function findHidden(projectDir: string, patterns: readonly string[], limit = 200_000): { path: string; dir: boolean }[] {
   const match = compileGlobs(patterns, { basenameAnywhere: true });
   const out: { path: string; dir: boolean }[] = [];
+  const seen = new Set<string>();
   let visited = 0;
   const walk = (rel: string) => {
     let entries;
@@ -88,7 +89,11 @@ export function findHidden(projectDir: string, patterns: readonly string[], limi
       if (++visited > limit) return;
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (match(r)) {
-        out.push({ path: join(projectDir, r), dir: e.isDirectory() });
+        const hidden = e.isSymbolicLink() ? linkedInside(projectDir, r) : { path: join(projectDir, r), dir: e.isDirectory() };
+        if (hidden && !seen.has(hidden.path)) {
+          seen.add(hidden.path);
+          out.push(hidden);
+        }
         continue;
       }
       if (e.isDirectory() && !TOOL_OWNED_DIRS.has(e.name)) walk(r);
@@ -96,6 +101,32 @@ export function findHidden(projectDir: string, patterns: readonly string[], limi
   };
   walk('');
   return out;
+}
+
+/**
+ * What to hide for a symbolic link whose name matches `hide`. A mount cannot cover the
+ * link itself (bubblewrap follows it, and fails on a dangling one), and the secret is
+ * what it leads to: the file or directory it resolves to when that is inside the
+ * project. A link that leads outside the project, or nowhere, needs nothing: outside the
+ * project the jail sees only the system directories its plan binds (a link to the
+ * system's CA bundle must keep working), and a dangling link has nothing to read.
+ */
+function linkedInside(projectDir: string, rel: string): { path: string; dir: boolean } | undefined {
+  let target: string;
+  let root: string;
+  try {
+    target = realpathSync(join(projectDir, rel));
+    root = realpathSync(projectDir);
+  } catch {
+    return undefined; // dangling, a loop, or unreadable: nothing behind it to read
+  }
+  const inside = relative(root, target);
+  if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`)) return undefined;
+  try {
+    return { path: join(projectDir, inside), dir: statSync(target).isDirectory() };
+  } catch {
+    return undefined;
+  }
 }
 
 export function readHostLayout(projectDir: string | undefined, hide: readonly string[], hostNetwork: boolean): HostLayout {

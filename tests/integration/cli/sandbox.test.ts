@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fixtureUser, makeProject, runCli, writeAs } from '../../support/cli.js';
@@ -82,6 +82,21 @@ test('hidden project files (.env, keys) are empty and read-only inside', async (
   assert.doesNotMatch(r.stdout, new RegExp(nonce));
   assert.match(r.stdout, /ok/);
   assert.equal(readFileSync(join(cwd, '.env'), 'utf8'), `SECRET=${nonce}\n`);
+});
+
+test('hide patterns and links: a linked secret is hidden, a link to the system CA bundle and a dangling one do not break the jail', async () => {
+  const nonce = randomBytes(8).toString('hex');
+  const cwd = makeProject(user, { 'notes.txt': nonce, 'src/index.js': 'ok' });
+  mkdirSync(join(cwd, 'certs'));
+  symlinkSync('../notes.txt', join(cwd, 'certs', 'client.pem'));
+  symlinkSync('/etc/ssl/certs/ca-certificates.crt', join(cwd, 'certs', 'ca.pem'));
+  symlinkSync('/nonexistent/old.pem', join(cwd, 'old.pem'));
+  const r = await inJail('cat certs/client.pem notes.txt; head -c 27 certs/ca.pem; echo; cat src/index.js', cwd);
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, new RegExp(nonce));
+  assert.match(r.stdout, /-----BEGIN CERTIFICATE-----/);
+  assert.match(r.stdout, /ok/);
+  assert.equal(readFileSync(join(cwd, 'notes.txt'), 'utf8'), nonce);
 });
 
 test('no process outlives the install: a detached daemon dies with the jail', async () => {
