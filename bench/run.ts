@@ -120,8 +120,25 @@ function buildTable(results: Map<string, ScenarioResult>, reg: BenchRegistry | u
       limit === undefined ? '' : budget(r, limit),
     ]);
   };
+  /** A reference run shown in the bare column, with its ratio to another reference. Floors (floors.ts). */
+  const reference = (what: string, scenario: string, variant: string, against: string) => {
+    if (!results.get(scenario)?.variants[variant]) return;
+    const v = med(results, scenario, variant);
+    rows.push([what, failed(results, scenario, variant) ?? formatMs(v), '', formatRatio(ratio(v, med(results, scenario, against))), '']);
+  };
   pair('`safe-package -- true` vs `true`', 'overhead', 'true', 'wrapped');
   pair('`safe-package -- true` vs `node -e 0`', 'overhead', 'node', 'wrapped', 1.5);
+  reference('  floor: Node runs `true` in a minimal bwrap jail (÷ node -e 0)', 'overhead', 'floor-jail', 'node');
+  reference('  floor: the same behind a staging overlay (÷ node -e 0)', 'overhead', 'floor-staged', 'node');
+  if (results.get('overhead')?.variants['floor-staged']) {
+    // What 1.5× of `node -e 0` leaves for everything safe-package does beyond that floor.
+    const node = med(results, 'overhead', 'node');
+    const floor = med(results, 'overhead', 'floor-staged');
+    const wrapped = med(results, 'overhead', 'wrapped');
+    const left = node !== undefined && floor !== undefined ? 1.5 * node - floor : undefined;
+    const used = wrapped !== undefined && floor !== undefined ? wrapped - floor : undefined;
+    rows.push(['  what 1.5× leaves beyond that floor; what safe-package adds', '', `${left === undefined ? '?' : formatMs(left)}; ${used === undefined ? '?' : formatMs(used)}`, '', '']);
+  }
   pair('  same, cwd = installed project', 'overhead', 'node', 'wrapped-project', 1.5);
   pair('  same, with a host allowed (proxy + bridge)', 'overhead', 'node', 'wrapped-proxied');
   if (results.get('overhead')?.variants['node-ca']) {
@@ -138,6 +155,15 @@ function buildTable(results: Map<string, ScenarioResult>, reg: BenchRegistry | u
       const b = bareVariant ? med(results, 'ci-warm', bareVariant) : undefined;
       rows.push([what, b === undefined ? '' : formatMs(b), w === undefined ? 'n/a (not in the report)' : formatMs(w), formatRatio(ratio(w, b)), '']);
     };
+    reference('  SPEC §7 with no jail: --ignore-scripts, then npm rebuild (÷ bare)', 'ci-warm', 'bare-two-phase', 'bare');
+    if (results.get('ci-warm')?.variants['bare-two-phase']) {
+      // The second npm on its own: what §7 costs before any jail, against what 1.10× allows.
+      const rebuild = detailMedian(results, 'ci-warm', 'bare-two-phase', 'rebuildMs');
+      const bare = med(results, 'ci-warm', 'bare');
+      rows.push(['    of it, the bare `npm rebuild` alone', formatMs(rebuild), '', '', '']);
+      rows.push(['  what 1.10× lets safe-package add to a bare `npm ci`', '', bare === undefined ? '' : formatMs(0.1 * bare), '', '']);
+      pair('  safe-package vs those two phases with no jail', 'ci-warm', 'bare-two-phase', 'wrapped');
+    }
     part('  install phase: npm, scripts off (bare: --ignore-scripts)', 'installMs', 'bare-noscripts');
     const jails = detailMedian(results, 'ci-warm', 'wrapped', 'scriptJails');
     part(`  scripts phase: ${jails ?? '?'} package(s), a jail each`, 'scriptsMs');

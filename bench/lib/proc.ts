@@ -26,6 +26,8 @@ export interface Timed {
   readonly stdout: string;
   /** Last 4 KiB of stderr, to say why a run failed. */
   readonly stderrTail: string;
+  /** A sequence of commands: the time of each that ran. */
+  readonly partsMs?: readonly number[];
 }
 
 const STDOUT_KEEP = 64 * 1024;
@@ -67,6 +69,22 @@ export function runTimed(cmd: Command, as: Identity | undefined, timeoutMs = 30 
       resolve({ ms: e.at - started, status: e.code, signal: e.signal, stdout, stderrTail: stderr });
     });
   });
+}
+
+/**
+ * Runs commands one after the other, as `a && b` would, and times them as one: the sum of
+ * their times. Stops at the first that fails; its result is the sequence's.
+ */
+export async function runTimedSequence(cmds: readonly Command[], as: Identity | undefined): Promise<Timed> {
+  const partsMs: number[] = [];
+  let last: Timed | undefined;
+  for (const cmd of cmds) {
+    last = await runTimed(cmd, as);
+    partsMs.push(last.ms);
+    if (failureOf(last) !== undefined) break;
+  }
+  if (!last) throw new Error('an empty sequence of commands');
+  return { ...last, ms: partsMs.reduce((a, b) => a + b, 0), partsMs };
 }
 
 /** `npm ci` and the like, for messages: program base name and arguments. */

@@ -3,7 +3,7 @@
 // each, after untimed warm-up runs, and keeps every sample.
 
 import { spawnSync } from 'node:child_process';
-import { describe, failureOf, runTimed, type Command, type Identity, type Timed } from './proc.js';
+import { describe, failureOf, runTimedSequence, type Command, type Identity, type Timed } from './proc.js';
 import { median, rotation, spread } from './stats.js';
 
 export interface Variant {
@@ -13,7 +13,8 @@ export interface Variant {
   readonly side: 'bare' | 'wrapped' | 'reference';
   /** Untimed: puts the project and caches in the state this variant starts from. */
   readonly prepare?: (rep: number) => void;
-  readonly command: (rep: number) => Command;
+  /** One command, or several run one after the other and timed as one. */
+  readonly command: (rep: number) => Command | readonly Command[];
   /** Untimed: reads what the run left (installed packages, report, peak RSS). */
   readonly inspect?: (rep: number, run: Timed) => Record<string, number | boolean | string | undefined>;
 }
@@ -58,7 +59,7 @@ export interface ScenarioResult {
 
 export async function runScenario(s: Scenario, as: Identity | undefined, log: (line: string) => void): Promise<ScenarioResult> {
   const results = new Map<string, { samples: number[]; details: VariantResult['details']; failures: string[]; retries: string[]; argv: string }>();
-  for (const v of s.variants) results.set(v.id, { samples: [], details: [], failures: [], retries: [], argv: describe(v.command(0).argv) });
+  for (const v of s.variants) results.set(v.id, { samples: [], details: [], failures: [], retries: [], argv: commandsOf(v, 0).map((c) => describe(c.argv)).join(' && ') });
   const finish = (error?: string): ScenarioResult => {
     const variants: Record<string, VariantResult> = {};
     for (const v of s.variants) {
@@ -96,7 +97,7 @@ export async function runScenario(s: Scenario, as: Identity | undefined, log: (l
     const r = results.get(v.id)!;
     v.prepare?.(rep);
     settle();
-    let run = await runTimed(v.command(rep), as);
+    let run = await runTimedSequence(commandsOf(v, rep), as);
     let failure = failureOf(run);
     if (failure !== undefined) {
       // Once more before giving up: on a shared machine a run can fail for reasons of
@@ -105,7 +106,7 @@ export async function runScenario(s: Scenario, as: Identity | undefined, log: (l
       log(`  ${v.label}: failed once, retrying (${failure.slice(0, 200)})`);
       v.prepare?.(rep);
       settle();
-      run = await runTimed(v.command(rep), as);
+      run = await runTimedSequence(commandsOf(v, rep), as);
       failure = failureOf(run);
     }
     if (failure !== undefined) {
@@ -130,6 +131,11 @@ export async function runScenario(s: Scenario, as: Identity | undefined, log: (l
     if (r.failures.length === 0) log(`  ${v.label.padEnd(44)} median ${(median(r.samples) ?? 0).toFixed(1)} ms over ${r.samples.length}`);
   }
   return finish();
+}
+
+function commandsOf(v: Variant, rep: number): readonly Command[] {
+  const c = v.command(rep);
+  return 'argv' in c ? [c] : c;
 }
 
 /**

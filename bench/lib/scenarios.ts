@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from './proc.js';
 import { runTimed, failureOf } from './proc.js';
+import { findProgram } from '../../src/host/which.js';
+import { hostTopLevel, installScriptPackagesOf, minimalJailArgs, nodeRunning, stagedJailArgs } from './floors.js';
 import type { BenchRegistry } from './registry.js';
 import { EXTRAS } from './registry.js';
 import { commitMsOf, committedCountOf, installedPackages, phaseOf, readJson, readRssKb, stagedOf } from './report.js';
@@ -76,6 +78,19 @@ export function buildScenarios(ws: Workspace, reg: BenchRegistry, fixture: strin
     spMeasured(id, rep, ['--allow-host', host, '--report', reportFile(id, rep), 'npm', ...npmArgs]);
   const bareNpm = (npmArgs: string[]) => cmd(['npm', ...npmArgs, '--cache', ws.bareCache]);
 
+  // The floors (floors.ts): Node starting the cheapest jail, without and with the
+  // staging overlay. Run as the bench user, like everything else.
+  const tool = (name: string) => {
+    const found = findProgram(name, env.PATH ?? '/usr/bin:/bin', empty);
+    if (!found.found) throw new Error(`${name} is not on PATH`);
+    return found.path;
+  };
+  const floorTools = { bwrap: tool('bwrap'), mount: tool('mount') };
+  const topLevel = hostTopLevel();
+  const floorStage = ws.ownedDir(join(ws.dir, 'floor-stage'));
+  for (const sub of ['lower', 'upper', 'work', 'merged']) ws.ownedDir(join(floorStage, sub));
+  const trueProgram = [tool('true')];
+
   const overhead: Scenario = {
     id: 'overhead',
     title: 'fixed overhead on a trivial command',
@@ -85,6 +100,18 @@ export function buildScenarios(ws: Workspace, reg: BenchRegistry, fixture: strin
       { id: 'true', label: 'true', side: 'bare', command: () => cmd(['true'], empty) },
       { id: 'node', label: 'node -e 0', side: 'reference', command: () => cmd([node, '-e', '0'], empty) },
       { id: 'wrapped', label: 'safe-package -- true', side: 'wrapped', command: () => cmd([sp, '--', 'true'], empty) },
+      {
+        id: 'floor-jail',
+        label: 'node running true in a minimal bwrap jail',
+        side: 'reference',
+        command: () => cmd(nodeRunning(node, [floorTools.bwrap, ...minimalJailArgs(topLevel, trueProgram)]), empty),
+      },
+      {
+        id: 'floor-staged',
+        label: 'the same behind a staging overlay',
+        side: 'reference',
+        command: () => cmd(nodeRunning(node, [floorTools.bwrap, ...stagedJailArgs(floorTools, topLevel, floorStage, trueProgram)]), empty),
+      },
       // The same in a project with an installed node_modules: what the file-system
       // layout (hidden files, bind list) costs on a real tree.
       {
@@ -159,6 +186,19 @@ export function buildScenarios(ws: Workspace, reg: BenchRegistry, fixture: strin
         prepare: removeNodeModules,
         command: () => bareNpm(['ci', '--ignore-scripts']),
         inspect: () => ({ installed: installedPackages(ws.project) }),
+      },
+      // SPEC §7's two phases with no jail: the install without scripts, then npm's own
+      // rebuild of the packages the lockfile says have install scripts.
+      {
+        id: 'bare-two-phase',
+        label: 'npm ci --ignore-scripts && npm rebuild (packages with install scripts)',
+        side: 'reference',
+        prepare: removeNodeModules,
+        command: () => {
+          const withScripts = installScriptPackagesOf(join(fixture, 'package-lock.json'));
+          return [bareNpm(['ci', '--ignore-scripts']), ...(withScripts.length ? [bareNpm(['rebuild', ...withScripts])] : [])];
+        },
+        inspect: (_rep, run) => ({ installed: installedPackages(ws.project), rebuildMs: run.partsMs?.[1] }),
       },
       {
         id: 'wrapped',
