@@ -107,9 +107,10 @@ export function findHidden(projectDir: string, patterns: readonly string[], limi
  * What to hide for a symbolic link whose name matches `hide`. A mount cannot cover the
  * link itself (bubblewrap follows it, and fails on a dangling one), and the secret is
  * what it leads to: the file or directory it resolves to when that is inside the
- * project. A link that leads outside the project, or nowhere, needs nothing: outside the
- * project the jail sees only the system directories its plan binds (a link to the
- * system's CA bundle must keep working), and a dangling link has nothing to read.
+ * project, outside a tool's directory. A link that leads outside the project, or
+ * nowhere, needs nothing: outside the project the jail sees only the system directories
+ * its plan binds (a link to the system's CA bundle must keep working), and a dangling
+ * link has nothing to read.
  */
 function linkedInside(projectDir: string, rel: string): { path: string; dir: boolean } | undefined {
   let target: string;
@@ -122,6 +123,9 @@ function linkedInside(projectDir: string, rel: string): { path: string; dir: boo
   }
   const inside = relative(root, target);
   if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`)) return undefined;
+  // The walk's own rule: what lives in a tool's directory is the tool's, and a mount
+  // there would stand in the package manager's way (npm ci removes node_modules).
+  if (inside.split(sep).some((part) => TOOL_OWNED_DIRS.has(part))) return undefined;
   try {
     return { path: join(projectDir, inside), dir: statSync(target).isDirectory() };
   } catch {

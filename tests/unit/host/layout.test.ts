@@ -38,6 +38,8 @@ test('hidden: a matching link hides what it leads to inside the project, and not
     symlinkSync('certs', join(dir, 'keys.pem')); // a directory of the project
     symlinkSync('server.key', join(dir, 'certs', 'again.key')); // a file already hidden
     symlinkSync('loop.pem', join(dir, 'loop.pem'));
+    symlinkSync('node_modules/x/bundle.pem', join(dir, 'vendor.pem')); // a package's file: the tool's
+    symlinkSync('node_modules', join(dir, 'modules.key'));
     assert.deepEqual(rel(dir, findHidden(dir, patterns)), [
       ['.env', false],
       ['certs', true],
