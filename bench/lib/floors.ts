@@ -8,35 +8,19 @@
 // - SPEC §7's two phases without any jail: `npm ci --ignore-scripts`, then
 //   `npm rebuild` of the packages that have install scripts.
 
-import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TopLevel } from '../../src/host/layout.js';
 
-/** How a top-level system directory looks on the host: a usrmerge link or a directory. */
-export type TopLevelEntry = { readonly path: string; readonly link?: string };
-
-const TOP_LEVEL = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
-
-/** The host's top-level system directories (impure: reads the host). */
-export function hostTopLevel(): TopLevelEntry[] {
-  const out: TopLevelEntry[] = [];
-  for (const path of TOP_LEVEL) {
-    try {
-      const st = lstatSync(path);
-      if (st.isSymbolicLink()) out.push({ path, link: readlinkSync(path) });
-      else if (st.isDirectory()) out.push({ path });
-    } catch {
-      /* absent */
-    }
-  }
-  return out;
-}
+/** The host's /bin, /sbin, /lib... (`readTopLevel` in src/host/layout.ts reads them). */
+export type TopLevelDirs = Readonly<Record<string, TopLevel>>;
 
 /** bubblewrap arguments of the cheapest jail that can run a program from /usr. Pure. */
-export function minimalJailArgs(topLevel: readonly TopLevelEntry[], program: readonly string[], extra: readonly string[] = []): string[] {
+export function minimalJailArgs(topLevel: TopLevelDirs, program: readonly string[], extra: readonly string[] = []): string[] {
   const args = ['--unshare-all', '--die-with-parent', '--new-session', '--ro-bind', '/usr', '/usr'];
-  for (const t of topLevel) {
-    if (t.link !== undefined) args.push('--symlink', t.link, t.path);
-    else args.push('--ro-bind', t.path, t.path);
+  for (const [path, t] of Object.entries(topLevel)) {
+    if (t.kind === 'symlink') args.push('--symlink', t.target, path);
+    else args.push('--ro-bind', path, path);
   }
   args.push('--proc', '/proc', '--dev', '/dev', ...extra, '--', ...program);
   return args;
@@ -49,7 +33,7 @@ export function minimalJailArgs(topLevel: readonly TopLevelEntry[], program: rea
  */
 export function stagedJailArgs(
   tools: { readonly bwrap: string; readonly mount: string },
-  topLevel: readonly TopLevelEntry[],
+  topLevel: TopLevelDirs,
   stageDir: string,
   program: readonly string[],
 ): string[] {

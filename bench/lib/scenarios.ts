@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url';
 import type { Command } from './proc.js';
 import { runTimed, failureOf } from './proc.js';
 import { findProgram } from '../../src/host/which.js';
-import { hostTopLevel, installScriptPackagesOf, minimalJailArgs, nodeRunning, stagedJailArgs } from './floors.js';
+import { readTopLevel } from '../../src/host/layout.js';
+import { installScriptPackagesOf, minimalJailArgs, nodeRunning, stagedJailArgs } from './floors.js';
 import type { BenchRegistry } from './registry.js';
 import { EXTRAS } from './registry.js';
 import { commitMsOf, committedCountOf, installedPackages, phaseOf, readJson, readRssKb, stagedOf } from './report.js';
@@ -86,7 +87,7 @@ export function buildScenarios(ws: Workspace, reg: BenchRegistry, fixture: strin
     return found.path;
   };
   const floorTools = { bwrap: tool('bwrap'), mount: tool('mount') };
-  const topLevel = hostTopLevel();
+  const topLevel = readTopLevel();
   const floorStage = ws.ownedDir(join(ws.dir, 'floor-stage'));
   for (const sub of ['lower', 'upper', 'work', 'merged']) ws.ownedDir(join(floorStage, sub));
   const trueProgram = [tool('true')];

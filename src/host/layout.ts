@@ -77,6 +77,7 @@ export function findHidden(projectDir: string, patterns: readonly string[], limi
   const match = compileGlobs(patterns, { basenameAnywhere: true });
   const out: { path: string; dir: boolean }[] = [];
   const seen = new Set<string>();
+  const realRoot = realPathOrNull(projectDir); // where links that stay inside lead
   let visited = 0;
   const walk = (rel: string) => {
     let entries;
@@ -89,7 +90,7 @@ export function findHidden(projectDir: string, patterns: readonly string[], limi
       if (++visited > limit) return;
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (match(r)) {
-        const hidden = e.isSymbolicLink() ? linkedInside(projectDir, r) : { path: join(projectDir, r), dir: e.isDirectory() };
+        const hidden = e.isSymbolicLink() ? linkedInside(projectDir, realRoot, r) : { path: join(projectDir, r), dir: e.isDirectory() };
         if (hidden && !seen.has(hidden.path)) {
           seen.add(hidden.path);
           out.push(hidden);
@@ -112,15 +113,10 @@ export function findHidden(projectDir: string, patterns: readonly string[], limi
  * its plan binds (a link to the system's CA bundle must keep working), and a dangling
  * link has nothing to read.
  */
-function linkedInside(projectDir: string, rel: string): { path: string; dir: boolean } | undefined {
-  let target: string;
-  let root: string;
-  try {
-    target = realpathSync(join(projectDir, rel));
-    root = realpathSync(projectDir);
-  } catch {
-    return undefined; // dangling, a loop, or unreadable: nothing behind it to read
-  }
+function linkedInside(projectDir: string, root: string | null, rel: string): { path: string; dir: boolean } | undefined {
+  // Dangling, a loop, or unreadable: nothing behind it to read.
+  const target = realPathOrNull(join(projectDir, rel));
+  if (root === null || target === null) return undefined;
   const inside = relative(root, target);
   if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`)) return undefined;
   // The walk's own rule: what lives in a tool's directory is the tool's, and a mount
@@ -133,7 +129,16 @@ function linkedInside(projectDir: string, rel: string): { path: string; dir: boo
   }
 }
 
-export function readHostLayout(projectDir: string | undefined, hide: readonly string[], hostNetwork: boolean): HostLayout {
+function realPathOrNull(path: string): string | null {
+  try {
+    return realpathSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** /bin, /sbin, /lib... as they exist on the host: usrmerge links or directories. */
+export function readTopLevel(): Record<string, TopLevel> {
   const topLevel: Record<string, TopLevel> = {};
   for (const p of TOP_LEVEL) {
     try {
@@ -144,6 +149,11 @@ export function readHostLayout(projectDir: string | undefined, hide: readonly st
       /* absent */
     }
   }
+  return topLevel;
+}
+
+export function readHostLayout(projectDir: string | undefined, hide: readonly string[], hostNetwork: boolean): HostLayout {
+  const topLevel = readTopLevel();
   const etc = [...ETC_ALLOWED, ...(hostNetwork ? ETC_HOST_NETWORK : [])].filter(lexists);
   return { topLevel, etc, hidden: projectDir ? findHidden(projectDir, hide) : [] };
 }

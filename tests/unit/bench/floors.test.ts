@@ -6,10 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hostTopLevel, installScriptPackages, minimalJailArgs, nodeRunning, stagedJailArgs } from '../../../bench/lib/floors.js';
+import { installScriptPackages, minimalJailArgs, nodeRunning, stagedJailArgs } from '../../../bench/lib/floors.js';
+import { readTopLevel } from '../../../src/host/layout.js';
 
 test('minimal jail: namespaces, /usr read-only, the host\'s usrmerge links or directories', () => {
-  const args = minimalJailArgs([{ path: '/bin', link: 'usr/bin' }, { path: '/lib64' }], ['/usr/bin/true']);
+  const args = minimalJailArgs({ '/bin': { kind: 'symlink', target: 'usr/bin' }, '/lib64': { kind: 'dir' } }, ['/usr/bin/true']);
   assert.deepEqual(args, [
     '--unshare-all', '--die-with-parent', '--new-session', '--ro-bind', '/usr', '/usr',
     '--symlink', 'usr/bin', '/bin', '--ro-bind', '/lib64', '/lib64',
@@ -36,7 +37,7 @@ test('the lockfile\'s packages with install scripts, by name, nested and scoped 
 const bwrap = ['/usr/bin/bwrap', '/usr/local/bin/bwrap'].find((p) => existsSync(p));
 
 test('the floors run in real jails: exit statuses come through, the staged one writes to the overlay', { skip: bwrap ? false : 'bubblewrap is not installed' }, () => {
-  const top = hostTopLevel();
+  const top = readTopLevel();
   const run = (argv: string[]) => spawnSync(argv[0]!, argv.slice(1));
   const ok = run(nodeRunning(process.execPath, [bwrap!, ...minimalJailArgs(top, ['/usr/bin/true'])]));
   assert.equal(ok.status, 0, String(ok.stderr));
