@@ -52,6 +52,18 @@ function passwdEntry(name: string): Identity | undefined {
   return undefined;
 }
 
+/** The user both sides run as when the benchmark is started by root without --user. */
+export const DEFAULT_BENCH_USER = 'sp-test';
+const USERADD = ['useradd', '--create-home', '--shell', '/bin/bash'];
+
+function createUser(name: string): void {
+  process.stderr.write(`bench: creating the unprivileged user ${name} (${USERADD.join(' ')} ${name})\n`);
+  const r = spawnSync(USERADD[0]!, [...USERADD.slice(1), name], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    throw new BenchSetupError(`${USERADD.join(' ')} ${name} failed: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}; create the user by hand or pass --user NAME`);
+  }
+}
+
 export function benchIdentity(requested: string | undefined): { as: Identity | undefined; user: Identity } {
   const me = userInfo();
   if (me.uid !== 0) {
@@ -60,12 +72,19 @@ export function benchIdentity(requested: string | undefined): { as: Identity | u
     }
     return { as: undefined, user: { name: me.username, uid: me.uid, gid: me.gid, home: me.homedir } };
   }
-  const name = requested ?? 'sp-test';
-  const user = passwdEntry(name);
+  const name = requested ?? DEFAULT_BENCH_USER;
+  let user = passwdEntry(name);
+  if (user === undefined && requested === undefined) {
+    // The default user is the test suite's fixture user (scripts/test makes it too): a
+    // fresh machine should not stop the benchmark. A user named with --user is the
+    // caller's choice, so it is never created here.
+    createUser(name);
+    user = passwdEntry(name);
+  }
   if (user === undefined) {
     throw new BenchSetupError(
       `as root the benchmark runs both sides as an unprivileged user, and ${name} does not exist: ` +
-        `create it (useradd --create-home ${name}) or pass --user NAME`,
+        `create it (${USERADD.join(' ')} ${name}) or pass --user NAME`,
     );
   }
   if (user.uid === 0) throw new BenchSetupError(`--user ${name} is root; pick an unprivileged user`);

@@ -6,7 +6,7 @@
 // work both ways. A table of all verdicts is printed at the end and written as JSON.
 //
 // Run: npx tsc -p . && node --test dist/tests/attacks/   (as root; needs bwrap and the
-// fixture users sp-test and sp-other, as .ci/run sets up).
+// fixture users sp-test and sp-other, as scripts/test sets up).
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

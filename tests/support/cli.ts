@@ -18,12 +18,12 @@ export interface FixtureUser {
   readonly home: string;
 }
 
-/** A real unprivileged user created by .ci/run (and on the dev machine). Fails loudly when missing. */
+/** A real unprivileged user created by scripts/test (and on the dev machine). Fails loudly when missing. */
 export function fixtureUser(name: 'sp-test' | 'sp-other' = 'sp-test'): FixtureUser {
   const line = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
     .find((l) => l.startsWith(`${name}:`));
-  if (!line) throw new Error(`fixture user ${name} is missing: create it with \`useradd --create-home ${name}\` (.ci/run does)`);
+  if (!line) throw new Error(`fixture user ${name} is missing: create it with \`useradd --create-home --shell /bin/bash ${name}\`, or run ./scripts/test, which does`);
   const f = line.split(':');
   return { name, uid: Number(f[2]), gid: Number(f[3]), home: f[5]! };
 }

@@ -4,6 +4,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fixtureUser } from '../../support/cli.js';
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -199,16 +200,17 @@ describe('jail create and check, for real', { skip: isRoot ? false : 'needs root
 
   test('a file chowned to the target user fails the check for that user', async () => {
     const f = join(jail, 'usr/bin/id');
-    chownSync(f, 1001, 1001);
+    const { uid, gid } = fixtureUser('sp-test');
+    chownSync(f, uid, gid);
     try {
       const r = await cli(['check', jail, '--user', 'sp-test']);
       assert.equal(r.code, 1, r.out);
-      assert.match(r.out, new RegExp(`${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: is owned by uid 1001 \\(the target user\\)`));
+      assert.match(r.out, new RegExp(`${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: is owned by uid ${uid} \\(the target user\\)`));
       assert.match(r.out, /fix: chown root:root /);
     } finally {
       chownSync(f, 0, 0);
     }
-    assert.deepEqual(await checkJail(jail, { uid: 1001, gid: 1001 }), []);
+    assert.deepEqual(await checkJail(jail, { uid, gid }), []);
   });
 
   test('a setuid file fails the check', async () => {
@@ -225,7 +227,7 @@ describe('jail create and check, for real', { skip: isRoot ? false : 'needs root
   test('a file with capabilities fails the check', async () => {
     const f = join(jail, 'usr/bin/sp-cap');
     copyFileSync('/usr/bin/id', f);
-    // cap_net_raw=ep in the v2 on-disk format, written with setfattr (package attr, installed by .ci/run).
+    // cap_net_raw=ep in the v2 on-disk format, written with setfattr (package attr, installed by scripts/test).
     const r = spawnSync('setfattr', ['-n', 'security.capability', '-v', '0x0100000200200000000000000000000000000000', f], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     try {
@@ -293,7 +295,8 @@ describe('jail create and check, for real', { skip: isRoot ? false : 'needs root
     const j3 = join(base, 'j3');
     await createJail(j3, [suid], { users: ['sp-test'] });
     assert.equal(lstatSync(join(j3, suid)).mode & 0o7777, 0o755);
-    assert.match(readFileSync(join(j3, 'etc/passwd'), 'utf8'), /^sp-test:x:1001:1001:/m);
-    assert.deepEqual(await checkJail(j3, { uid: 1001, gid: 1001 }), []);
+    const { uid, gid } = fixtureUser('sp-test');
+    assert.match(readFileSync(join(j3, 'etc/passwd'), 'utf8'), new RegExp(`^sp-test:x:${uid}:${gid}:`, 'm'));
+    assert.deepEqual(await checkJail(j3, { uid, gid }), []);
   });
 });

@@ -17,6 +17,7 @@ import {
 } from '../../support/fixture-packages.js';
 import { processesInGroup, startRegistry, type TestRegistry } from '../../support/registry.js';
 import { explain, run } from './run.js';
+import { fixtureUser } from '../../support/cli.js';
 
 async function newProject(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sp-project-'));
@@ -197,7 +198,8 @@ describe('a test registry with auth', () => {
   });
 
   test('a fixture user installs with a private user config it owns', async () => {
-    const user = { uid: 1001, gid: 1001 }; // sp-test, created by .ci/run
+    const { uid, gid } = fixtureUser('sp-test');
+    const user = { uid, gid };
     const project = await newProject();
     cleanup.push(project);
     await chown(project, user.uid, user.gid);
