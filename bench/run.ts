@@ -1,5 +1,5 @@
 // `npm run bench`: what protection costs, measured against the bare package manager in
-// the same run (SPEC §11). See bench/README.md.
+// the same run (docs/promises.md#p11-quality-bars). See bench/README.md.
 //
 //   node dist/bench/run.js [--reps N] [--fast-reps N] [--cold-reps N] [--quick]
 //                          [--only id,id] [--user NAME] [--refresh] [--keep] [--program DIR]
@@ -155,9 +155,9 @@ function buildTable(results: Map<string, ScenarioResult>, reg: BenchRegistry | u
       const b = bareVariant ? med(results, 'ci-warm', bareVariant) : undefined;
       rows.push([what, b === undefined ? '' : formatMs(b), w === undefined ? 'n/a (not in the report)' : formatMs(w), formatRatio(ratio(w, b)), '']);
     };
-    reference('  SPEC §7 with no jail: --ignore-scripts, then npm rebuild (÷ bare)', 'ci-warm', 'bare-two-phase', 'bare');
+    reference('  P7 2 phases, no jail: --ignore-scripts, then npm rebuild (÷ bare)', 'ci-warm', 'bare-two-phase', 'bare');
     if (results.get('ci-warm')?.variants['bare-two-phase']) {
-      // The second npm on its own: what §7 costs before any jail, against what 1.10× allows.
+      // The second npm on its own: what docs/promises.md#p7-two-phase-installs costs before any jail, against what 1.10× allows.
       const rebuild = detailMedian(results, 'ci-warm', 'bare-two-phase', 'rebuildMs');
       const bare = med(results, 'ci-warm', 'bare');
       rows.push(['    of it, the bare `npm rebuild` alone', formatMs(rebuild), '', '', '']);
@@ -267,7 +267,7 @@ async function main(): Promise<number> {
     }
 
     const finishedAt = new Date();
-    const header = ['what', 'bare', 'safe-package', 'ratio (paired: min–max)', 'budget (SPEC §11)'];
+    const header = ['what', 'bare', 'safe-package', 'ratio (paired: min–max)', 'budget (promise P11)'];
     const rows = buildTable(results, reg);
     const breakdowns = results.has('startup') ? (['bundle', 'modules'] as const).map((e) => breakdownOf(ws, results.get('startup')!, e)) : [];
     const bt = breakdowns.length ? breakdownTable(breakdowns, results) : undefined;

@@ -1,6 +1,6 @@
 // The launchers bin/safe-package and bin/spm: runs the CLI built by `npm run build`.
 //
-// Start-up is most of what a short run costs (SPEC §11), so this file is CommonJS
+// Start-up is most of what a short run costs (docs/promises.md#p11-quality-bars), so this file is CommonJS
 // (bin/package.json says so: no ES module loader to start) and it loads the bundle,
 // dist/src/cli/main.bundle.cjs: the whole CLI in one file, with the Node built-ins of
 // code a run does not reach never loaded. Without a bundle (tsc alone) it imports the

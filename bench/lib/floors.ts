@@ -1,11 +1,11 @@
 // The least the budgets' structure costs, measured beside safe-package so that a missed
-// budget can be told apart from one no implementation could meet (SPEC §11):
+// budget can be told apart from one no implementation could meet (docs/promises.md#p11-quality-bars):
 //
 // - a Node program that runs `true` in a bubblewrap jail and nothing else: Node's own
 //   start-up plus the cheapest jail (namespaces, /usr read-only, /proc, /dev);
-// - the same with the staging overlay in front, as every staged run needs it (SPEC §5):
+// - the same with the staging overlay in front, as every staged run needs it (docs/promises.md#p5-staged-writes):
 //   a user namespace to mount the overlay in, mount(8), then the jail over it;
-// - SPEC §7's two phases without any jail: `npm ci --ignore-scripts`, then
+// - the two phases of docs/promises.md#p7-two-phase-installs without any jail: `npm ci --ignore-scripts`, then
 //   `npm rebuild` of the packages that have install scripts.
 
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The scenarios of the benchmark (SPEC §11): what runs bare, what runs through
+// The scenarios of the benchmark (docs/promises.md#p11-quality-bars): what runs bare, what runs through
 // safe-package, and the state each run starts from.
 
 import { spawnSync } from 'node:child_process';
@@ -188,7 +188,7 @@ export function buildScenarios(ws: Workspace, reg: BenchRegistry, fixture: strin
         command: () => bareNpm(['ci', '--ignore-scripts']),
         inspect: () => ({ installed: installedPackages(ws.project) }),
       },
-      // SPEC §7's two phases with no jail: the install without scripts, then npm's own
+      // the two phases of docs/promises.md#p7-two-phase-installs with no jail: the install without scripts, then npm's own
       // rebuild of the packages the lockfile says have install scripts.
       {
         id: 'bare-two-phase',

@@ -1,4 +1,4 @@
-// The jail's network (SPEC §6): the allowlisting proxy in this process, and what the
+// The jail's network (docs/promises.md#p6-network): the allowlisting proxy in this process, and what the
 // jail side needs to reach it (the bridge).
 
 import { readFileSync } from 'node:fs';

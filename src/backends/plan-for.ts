@@ -131,7 +131,7 @@ export function prepare(p: Policy, staged: boolean): { emptyFile: string } {
   checkReportWritable(p.output.report);
   if (p.backend === 'chroot') {
     // The jail directory decides what runs as the jail user with our privileges spent:
-    // check it before every run (SPEC §3).
+    // check it before every run (docs/promises.md#p3-backends).
     const problems = judgeJail(scanJail(p.rootDir!), { uid: p.user.uid, gid: p.user.gid });
     if (problems.length > 0) {
       throw new PolicyError(

@@ -131,7 +131,7 @@ export function prepareCacheDirs(p: Policy): void {
   }
 }
 
-/** The project's .npmrc without its auth lines, when it has any (SPEC §3 hide). */
+/** The project's .npmrc without its auth lines, when it has any (docs/promises.md#p13-hide-defaults). */
 export function projectNpmrcOverride(p: Policy): string | undefined {
   if (p.profile.registry !== 'npm') return undefined;
   let text: string;

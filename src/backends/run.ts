@@ -13,7 +13,7 @@ import { makePlan, prepare } from './plan-for.js';
 import { createStage, keepFreshIfUsed, removeStage, stagedNothing, startFresh, upperOf } from './stage-dirs.js';
 import { backgroundWriteback } from './writeback.js';
 
-/** Project writes are staged and reviewed (SPEC §5); --root-dir keeps the seed's direct writes. */
+/** Project writes are staged and reviewed (docs/promises.md#p5-staged-writes); --root-dir keeps the seed's direct writes. */
 export function isStaged(p: Policy): boolean {
   return p.backend === 'sandbox' && p.rootDir === undefined;
 }

@@ -1,4 +1,4 @@
-// The scripts phase, package by package (SPEC §7, and the attack suite's finding that a
+// The scripts phase, package by package (docs/promises.md#p7-two-phase-installs, and the attack suite's finding that a
 // postinstall could rewrite another installed package).
 //
 // Each dependency's install scripts run in a jail of their own in which the project is

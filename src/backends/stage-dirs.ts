@@ -1,4 +1,4 @@
-// The per-run staging directory (SPEC §5): created before the jail, owned by the jail
+// The per-run staging directory (docs/promises.md#p5-staged-writes): created before the jail, owned by the jail
 // user (overlayfs writes into it with their identity), removed after review.
 //
 // Non-root: under safe-package's cache in the user's home, private (0700).

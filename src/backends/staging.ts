@@ -1,4 +1,4 @@
-// Staged writes in the run (SPEC §5): recover an interrupted commit before anything else,
+// Staged writes in the run (docs/promises.md#p5-staged-writes): recover an interrupted commit before anything else,
 // and after the jail is gone take the upper layer out of the jail user's reach, review it,
 // and commit what policy allows. The decisions are in src/stage/; this module wires them
 // to a Policy and turns the result into report records.

@@ -1,4 +1,4 @@
-// argv → options (SPEC §1). Pure.
+// argv → options (docs/promises.md#p1-command-line). Pure.
 //
 // Parsing stops at the first positional argument: everything after it belongs to the
 // package manager, so `safe-package npm install --save-dev x` passes --save-dev to npm.

@@ -1,4 +1,4 @@
-// Exit statuses (SPEC §1). The package manager's own status passes through unchanged;
+// Exit statuses (docs/promises.md#p1-command-line). The package manager's own status passes through unchanged;
 // these are the ones safe-package adds.
 
 /** safe-package failed before the package manager started (bad config, unknown user, no sandbox). */

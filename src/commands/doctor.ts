@@ -1,5 +1,5 @@
 // `safe-package doctor`: checks the host by trying each mechanism the jail uses, and
-// prints for each missing piece the exact fix (SPEC §10). Exit 0 when the sandbox
+// prints for each missing piece the exact fix (docs/promises.md#p10-commands). Exit 0 when the sandbox
 // backend works here, 1 otherwise.
 
 import { spawnSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-// The command table: reserved words given as the first positional argument (SPEC §10).
+// The command table: reserved words given as the first positional argument (docs/promises.md#p10-commands).
 // Each command lives in its own module, loaded only when used.
 
 import type { CliOptions, CommandName } from '../cli/args.js';

@@ -1,4 +1,4 @@
-// `safe-package jail create|check` (SPEC §10): the command-line face of src/jail/.
+// `safe-package jail create|check` (docs/promises.md#p10-commands): the command-line face of src/jail/.
 // Exit statuses: 0 done / no problems, 1 failed / problems found, 2 usage error.
 
 import { createJail, checkJail, JailError, resolveHostUser, type JailCreateResult, type JailProblem } from '../jail/index.js';

@@ -1,5 +1,5 @@
 // `safe-package recover`: finishes or undoes commits of staged writes that a crash
-// interrupted (SPEC §5). Every run does this first for its own project; this command does
+// interrupted (docs/promises.md#p5-staged-writes). Every run does this first for its own project; this command does
 // it for every project with a pending journal, and says what it did.
 
 import { userInfo } from 'node:os';

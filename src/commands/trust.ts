@@ -1,5 +1,5 @@
 // `safe-package trust`: the user has read ./.safe-package/config.json and accepts it,
-// loosening keys included (SPEC §2). The file's SHA-256 is recorded; any later edit
+// loosening keys included (docs/promises.md#p2-configuration). The file's SHA-256 is recorded; any later edit
 // un-trusts it.
 
 import { lstatSync, readFileSync } from 'node:fs';

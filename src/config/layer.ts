@@ -1,4 +1,4 @@
-// Layering of configuration sources (SPEC §2), as pure functions.
+// Layering of configuration sources (docs/promises.md#p2-configuration), as pure functions.
 //
 // Order: /etc/safe-package/config.json, ~/.safe-package/config.json,
 // $CWD/.safe-package/config.json, then the command line. Lists stack (deduplicated, first

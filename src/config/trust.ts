@@ -1,4 +1,4 @@
-// The trust store: which project config files the user has reviewed (SPEC §2).
+// The trust store: which project config files the user has reviewed (docs/promises.md#p2-configuration).
 //
 // A project file is trusted by its SHA-256, not its path alone, so any edit (a new
 // commit pulled, a rebase, a malicious dependency that managed to write it) un-trusts it.

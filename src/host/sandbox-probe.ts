@@ -1,5 +1,5 @@
 // Does the rootless sandbox work on this host, for this user? We try it rather than
-// guess from kernel versions (SPEC §3 `auto`): a tiny bubblewrap jail with every
+// guess from kernel versions (docs/promises.md#p3-backends `auto`): a tiny bubblewrap jail with every
 // namespace the real one uses. When it fails, diagnose() says exactly how to fix it.
 
 import { spawnSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-// Users and groups, resolved on the host before anything enters a jail (SPEC §3): the
+// Users and groups, resolved on the host before anything enters a jail (docs/promises.md#p3-backends): the
 // jail's own /etc/passwd is written by whoever controls the jail and must not decide who
 // we become.
 

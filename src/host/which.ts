@@ -1,4 +1,4 @@
-// Finding a program on PATH (SPEC §1: the original needed an absolute path).
+// Finding a program on PATH (docs/promises.md#p1-command-line: the original needed an absolute path).
 
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';

@@ -44,7 +44,7 @@ const DEVICES: readonly [string, number, number][] = [
 /** Trust stores, where the host has them: Debian/Ubuntu, then Fedora/RHEL layouts. Trees are copied whole. */
 const CERT_TREES = ['/etc/ssl/certs', '/etc/pki/ca-trust/extracted', '/etc/pki/tls/certs'];
 const CERT_PATHS = ['/usr/lib/ssl/cert.pem', '/usr/lib/ssl/certs', '/usr/lib/ssl/openssl.cnf', '/etc/ssl/openssl.cnf', '/etc/pki/tls/cert.pem', '/etc/pki/tls/openssl.cnf'];
-/** Variables that name trust stores (SPEC §4); the files they name must exist in the jail too. */
+/** Variables that name trust stores (docs/promises.md#p4-environment); the files they name must exist in the jail too. */
 const CA_VARIABLES = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'REQUESTS_CA_BUNDLE', 'PIP_CERT'];
 
 function problemsText(ps: readonly JailProblem[]): string {

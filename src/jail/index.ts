@@ -1,4 +1,4 @@
-// The jail area's public API: `jail create` and `jail check` (SPEC §10), used by the CLI
+// The jail area's public API: `jail create` and `jail check` (docs/promises.md#p10-commands), used by the CLI
 // (src/commands/jail.ts) and by the chroot backend, which calls checkJail before every run.
 
 export { createJail, JailError } from './create.js';

@@ -3,7 +3,7 @@
 //   1. a name with a '/' is a path and is used as it is;
 //   2. if the requesting object has no DT_RUNPATH: the DT_RPATH of the requester, then of
 //      the object that loaded it, and so on up to the executable;
-//   3. LD_LIBRARY_PATH (not used: the jail's environment is cleared, SPEC §4);
+//   3. LD_LIBRARY_PATH (not used: the jail's environment is cleared, docs/promises.md#p4-environment);
 //   4. the requester's own DT_RUNPATH (not inherited);
 //   5. /etc/ld.so.cache, unless the requester has DF_1_NODEFLIB;
 //   6. the default directories, unless DF_1_NODEFLIB.

@@ -9,7 +9,7 @@
 //
 // This applies to plain http:// only. Through CONNECT the request is encrypted and its
 // method invisible to the proxy: for HTTPS registries, publish protection rests on the
-// registry credentials never reaching the code that runs install scripts (SPEC §7).
+// registry credentials never reaching the code that runs install scripts (docs/promises.md#p7-two-phase-installs).
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

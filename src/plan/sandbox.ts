@@ -22,7 +22,7 @@ export interface SandboxTools {
 }
 
 /**
- * The run directory (SPEC §5): `lower` (the project is bound here), `upper` (every write
+ * The run directory (docs/promises.md#p5-staged-writes): `lower` (the project is bound here), `upper` (every write
  * lands here), `work` (overlayfs' scratch) and `merged` (the view the jail gets at the
  * project's path), and the proxy's socket.
  */
@@ -79,7 +79,7 @@ export interface SandboxInput {
   readonly bridge?: BridgeSpec;
   /** An empty read-only regular file, bound over hidden project files. */
   readonly emptyFile: string;
-  /** Which phase of the run this plan is for (SPEC §7); one phase when absent. */
+  /** Which phase of the run this plan is for (docs/promises.md#p7-two-phase-installs); one phase when absent. */
   readonly phase?: Phase;
   /** The program for this phase, when not the user's command (the scripts phase). */
   readonly command?: { readonly path: string; readonly args: readonly string[] };
@@ -224,7 +224,7 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
   for (const path of outermost(p.readOnlyPaths.filter((r) => !covered(r)))) roBind(path);
 
   // The project: through the staging overlay (writes are reviewed after the jail is
-  // gone, SPEC §5), or directly when staging is off.
+  // gone, docs/promises.md#p5-staged-writes), or directly when staging is off.
   if (input.stage) {
     const merged = join(input.stage.dir, 'merged');
     if (input.writable) {

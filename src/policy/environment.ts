@@ -1,4 +1,4 @@
-// The jail's environment (SPEC §4), as a pure function.
+// The jail's environment (docs/promises.md#p4-environment), as a pure function.
 //
 // It starts empty: tokens in the environment (NPM_TOKEN, GITHUB_TOKEN, AWS_*) are the
 // first thing a malicious install script sends home. Only what the user keeps, a few

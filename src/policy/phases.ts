@@ -1,4 +1,4 @@
-// Two-phase installs (SPEC §7): registry credentials never meet third-party code.
+// Two-phase installs (docs/promises.md#p7-two-phase-installs): registry credentials never meet third-party code.
 //
 //   phase 1 "install": the user's command with lifecycle scripts disabled; the registry
 //            through the proxy; the user's credentials; the cache writable.

@@ -32,7 +32,7 @@ export class PolicyError extends Error {
   }
 }
 
-/** SPEC §3: hidden from the jail even though they sit in the project. */
+/** docs/promises.md#p13-hide-defaults: hidden from the jail even though they sit in the project. */
 export const DEFAULT_HIDE = ['.env', '.env.*', '*.pem', '*.key', 'id_rsa*', 'id_ed25519*', 'id_ecdsa*', 'id_dsa*'];
 
 /** Inside the jail's own network namespace: where the bridge to the proxy listens. */
@@ -251,7 +251,7 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
 
   const readOnlyPaths = [...new Set([...(needs?.prefixes ?? []), ...tool.readOnlyPaths, ...env.trustPaths])];
 
-  // Phases (SPEC §7). Yarn classic has no rebuild command; npm's serves its node_modules.
+  // Phases (docs/promises.md#p7-two-phase-installs). Yarn classic has no rebuild command; npm's serves its node_modules.
   let rebuildTool: string | undefined;
   // Two phases need the staging layer (the scripts phase runs over what phase 1 staged).
   if (profile.twoPhase && backend === 'sandbox' && rootDir === undefined) {

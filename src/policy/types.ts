@@ -67,7 +67,7 @@ export interface Policy {
   /** Credential-free configuration files placed inside the jail. */
   readonly files: readonly JailFile[];
   /**
-   * The user's registry credentials, for the install phase only (SPEC §7): original
+   * The user's registry credentials, for the install phase only (docs/promises.md#p7-two-phase-installs): original
    * configuration files (replacing their sanitized copies) and referenced variables.
    * Secrets: never printed, logged or reported.
    */

@@ -1,4 +1,4 @@
-// The profiles of SPEC §8, and how one is chosen from the program's name.
+// The profiles of docs/promises.md#p8-profiles, and how one is chosen from the program's name.
 
 import type { Profile, ProfileName } from './types.js';
 

@@ -1,9 +1,9 @@
 // npm configuration files (.npmrc): parsing, credential removal, registry discovery.
 // Pure functions over text.
 //
-// SPEC §8: the user's own npm configuration is honoured inside the jail (registry,
+// docs/promises.md#p8-profiles: the user's own npm configuration is honoured inside the jail (registry,
 // scoped registries, cafile, strict-ssl, nodedir, ...) minus every credential. The
-// credentials themselves reach only the fetch phase of a two-phase install (SPEC §7).
+// credentials themselves reach only the fetch phase of a two-phase install (docs/promises.md#p7-two-phase-installs).
 
 export interface NpmrcLine {
   readonly key: string;

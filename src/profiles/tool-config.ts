@@ -1,7 +1,7 @@
 // Reads the package manager's own configuration on the host (the I/O edge of profiles/)
 // and turns it into what the jail needs: registry hosts to allow, credential-free copies
 // of the configuration files, and the files they point to (a cafile, a local wheel
-// directory) to bind read-only (SPEC §8).
+// directory) to bind read-only (docs/promises.md#p8-profiles).
 
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -34,7 +34,7 @@ export interface ToolConfig {
   readonly removedCredentials: string[];
   /**
    * The credentials themselves, for the install phase of a two-phase install only
-   * (SPEC §7): the original configuration files that held them (same jail paths as their
+   * (docs/promises.md#p7-two-phase-installs): the original configuration files that held them (same jail paths as their
    * sanitized copies in `files`) and the values of the variables they reference.
    * Secrets: never printed, logged or reported.
    */
@@ -151,7 +151,7 @@ function readNpmConfig(input: ToolConfigInput): ToolConfig {
 
   const envRegistry = envGet(input.hostEnv, 'npm_config_registry');
   const env: Record<string, string> = {};
-  // Native builds work offline (SPEC §8): with Node's headers installed next to node,
+  // Native builds work offline (docs/promises.md#p8-profiles): with Node's headers installed next to node,
   // point node-gyp at them instead of letting it download them from nodejs.org.
   const configured = [globalPath, userPath].some((f) => f && /^\s*nodedir\s*=/m.test(readText(f) ?? ''));
   const envNodedir = envGet(input.hostEnv, 'npm_config_nodedir');

@@ -15,7 +15,7 @@ export interface CacheSpec {
 export interface Profile {
   readonly name: ProfileName;
   readonly description: string;
-  /** Globs, anchored at the project root, whose changes are committed after review (SPEC §5). */
+  /** Globs, anchored at the project root, whose changes are committed after review (docs/promises.md#p5-staged-writes). */
   readonly write: readonly string[];
   /** The only lockfiles whose changes pass review. */
   readonly lockfiles: readonly string[];
@@ -25,6 +25,6 @@ export interface Profile {
   /** Fixed variables the tool needs inside the jail (never secrets). */
   readonly env: Readonly<Record<string, string>>;
   readonly registry: RegistrySource;
-  /** Supports the two-phase install of SPEC §7. */
+  /** Supports the two-phase install of docs/promises.md#p7-two-phase-installs. */
   readonly twoPhase: boolean;
 }

@@ -1,4 +1,4 @@
-// The run's report (SPEC §9): built from the policy and the outcome as plain data,
+// The run's report (docs/promises.md#p9-report): built from the policy and the outcome as plain data,
 // written as JSON with --report FILE, summarised on stderr. Names, never values: no
 // variable value, token or credential is ever part of a report.
 

@@ -1,4 +1,4 @@
-// The seccomp filter bubblewrap installs in the sandbox (SPEC §3).
+// The seccomp filter bubblewrap installs in the sandbox (docs/promises.md#p3-backends).
 //
 //   const arch = hostSeccompArch();            // undefined → refuse to run the sandbox
 //   const program = buildJailFilter(arch);     // bytes for `bwrap --seccomp FD`

@@ -1,4 +1,4 @@
-// What the sandbox's seccomp filter refuses (SPEC §3), as plain data: each rule names
+// What the sandbox's seccomp filter refuses (docs/promises.md#p3-backends), as plain data: each rule names
 // the attack it stops. compile.ts turns this into BPF and describe.ts into the lines
 // `--explain` prints, so the two cannot disagree.
 //

@@ -1,4 +1,4 @@
-// SPEC §5 commit: carry the committed changes of a review into the project, all or
+// docs/promises.md#p5-staged-writes commit: carry the committed changes of a review into the project, all or
 // nothing, surviving a crash at any instant (see journal.ts for the protocol).
 //
 // 1. prepare  (the project is not touched): check every staged entry is the one the

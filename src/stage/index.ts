@@ -1,4 +1,4 @@
-// Staged writes (SPEC §5): secure the upper directory, review it, decide on the exit
+// Staged writes (docs/promises.md#p5-staged-writes): secure the upper directory, review it, decide on the exit
 // status, commit crash-safely, recover an interrupted commit.
 //
 //   await recoverCommits(stateDir, projectDir);              // first, on every start

@@ -1,4 +1,4 @@
-// Finishing an interrupted commit (SPEC §5, `safe-package recover`). Run first by every
+// Finishing an interrupted commit (docs/promises.md#p5-staged-writes, `safe-package recover`). Run first by every
 // safe-package start: before `applied` the commit is rolled back, from `applied` on it is
 // rolled forward (see journal.ts for why). Each undo step looks at the file system, so
 // running recovery twice, or after a crash during recovery, is harmless.

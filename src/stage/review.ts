@@ -1,4 +1,4 @@
-// SPEC §5 review: what did the package manager write, and which of it may reach the
+// docs/promises.md#p5-staged-writes review: what did the package manager write, and which of it may reach the
 // project? Run only after every process of the jail is dead and the upper directory is
 // out of reach of the jail's user (secureStagingDir).
 

@@ -14,7 +14,7 @@
 // 3. Paths were the only way in; what remains is what was already open. /proc is searched
 //    for any process holding a descriptor, working directory, root or memory mapping
 //    inside the tree. A writable descriptor survives rename and chown, so if there is one,
-//    review is refused (the jail should have been dead: SPEC §3 says every process of it is
+//    review is refused (the jail should have been dead: docs/promises.md#p3-backends says every process of it is
 //    dead before review). With no holder, no process can obtain one: descriptors are only
 //    passed on by processes that hold them.
 // Nothing is chowned here: after 1-3 no one but us can reach the tree, and a chown would

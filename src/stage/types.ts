@@ -1,4 +1,4 @@
-// The data that flows through review and commit of staged writes (SPEC §5).
+// The data that flows through review and commit of staged writes (docs/promises.md#p5-staged-writes).
 //
 // The package manager ran with the project mounted as an overlay: lower = the real
 // project (read-only), upper = a staging directory. Everything it wrote is in the upper

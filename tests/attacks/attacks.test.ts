@@ -1,4 +1,4 @@
-// The attack suite (ATTACKS.md): each test installs one malicious package twice as the
+// The attack suite (docs/attacks.md): each test installs one malicious package twice as the
 // unprivileged fixture user, in the same environment full of canaries: with bare npm,
 // where the attack must SUCCEED (otherwise the test proves nothing and fails), and
 // through safe-package with its default policy, where it must be BLOCKED (could not

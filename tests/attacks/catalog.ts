@@ -1,4 +1,4 @@
-// The attacks of ATTACKS.md as install scripts, one package each. Every entry says
+// The attacks of docs/attacks.md as install scripts, one package each. Every entry says
 // which catalogue item it covers, what its script does (tests/attacks/payloads/), which
 // canaries count as "read inside" and which of its actions count as "done inside", and
 // any host-side evidence beyond what the harness checks for every attack (sinks, the
@@ -44,7 +44,7 @@ export interface Attack {
   readonly id: string;
   /** Reads like the threat: what the install script tries. */
   readonly title: string;
-  /** The ATTACKS.md section and item. */
+  /** The docs/attacks.md section and item. */
   readonly covers: string;
   readonly category: Category;
   /** File in payloads/ that the postinstall runs (.js with node, .sh with sh, .py with python3). */
@@ -279,7 +279,7 @@ export const ATTACKS: readonly Attack[] = [
     params: (c) => ({ marker: c.ttyWriteMarker }),
     evidence: (c) => (c.terminalOutput.includes(`\u001b]0;${c.ttyWriteMarker}`) ? ["the install script's escape sequences reached the user's terminal"] : []),
     title: "writes OSC 52 (clipboard) and title escape sequences to the user's terminal",
-    covers: 'Processes and the terminal: escape sequences to the user\'s terminal (beyond ATTACKS.md, next to TIOCSTI)' },
+    covers: 'Processes and the terminal: escape sequences to the user\'s terminal (added by this project, next to TIOCSTI)' },
   { id: 'fork-bomb', category: 'process', payload: 'fork-bomb.py', does: ['forked'],
     params: (c) => ({ bound: c.processLimit + 256 }),
     args: (c) => [`sp-bomb-${c.runTag}`],

@@ -1,5 +1,5 @@
 // Small npm packages built on the fly for install tests: attack packages (an install
-// script that tries one thing from ATTACKS.md) and benign controls.
+// script that tries one thing from docs/attacks.md) and benign controls.
 //
 //   const evil = installScriptPackage(uniqueName('steal-env'), {
 //     js: `require('fs').writeFileSync('/tmp/x', JSON.stringify(process.env))`,

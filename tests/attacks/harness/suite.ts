@@ -365,7 +365,7 @@ export class AttackSuite {
     const spec = vendor(this.tarballs.get(name)!, project);
     chownTree(project, this.user);
     // node-gyp must build against the installed headers, offline. safe-package's npm
-    // profile finds them by itself (SPEC §8); bare npm has to be told.
+    // profile finds them by itself (docs/promises.md#p8-profiles); bare npm has to be told.
     const result = await this.install(mode, project, spec, name === CONTROL_NATIVE ? ['--nodedir=/usr'] : []);
     const [code, expected] =
       name === CONTROL_BUILD

@@ -1,4 +1,4 @@
-// The chroot backend end to end (SPEC §3, issue "The original safe-package"), with a jail
+// The chroot backend end to end (docs/promises.md#p3-backends, issue "The original safe-package"), with a jail
 // built by `safe-package jail create`, as root.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 // Configuration layering, errors with file:line:col, and the untrusted project file
-// (SPEC §2), through the real CLI as an unprivileged user.
+// (docs/promises.md#p2-configuration), through the real CLI as an unprivileged user.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Exit statuses of SPEC §1, through the real CLI, with the sandbox and the none backend.
+// Exit statuses of docs/promises.md#p1-command-line, through the real CLI, with the sandbox and the none backend.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, chmodSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Invoked as root (SPEC §3): privileges are dropped before the jail is built.
+// Invoked as root (docs/promises.md#p3-backends): privileges are dropped before the jail is built.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixtureUser, makeProject, runCli } from '../../support/cli.js';

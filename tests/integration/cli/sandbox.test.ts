@@ -1,4 +1,4 @@
-// The rootless jail as seen from inside, and its effects checked on the host (SPEC §3).
+// The rootless jail as seen from inside, and its effects checked on the host (docs/promises.md#p3-backends).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

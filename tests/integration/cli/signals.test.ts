@@ -1,5 +1,5 @@
 // Signals the user sends reach the package manager, and safe-package never exits
-// before its child does (SPEC §1).
+// before its child does (docs/promises.md#p1-command-line).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

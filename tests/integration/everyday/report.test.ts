@@ -1,4 +1,4 @@
-// Everyday use (SPEC §9): the summary, --report validated against the schema, --strict,
+// Everyday use (docs/promises.md#p9-report): the summary, --report validated against the schema, --strict,
 // --quiet, colour and neutralised output.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

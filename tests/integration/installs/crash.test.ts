@@ -1,4 +1,4 @@
-// End-to-end crash safety (SPEC §5): a real `safe-package npm install` that adds a few
+// End-to-end crash safety (docs/promises.md#p5-staged-writes): a real `safe-package npm install` that adds a few
 // thousand files, upgrades a package (files replaced and removed) and rewrites
 // package.json and the lockfile, is killed with SIGKILL at instants spread over the whole
 // run — start-up, the jail, the review, the commit — then `safe-package recover` runs.

@@ -1,4 +1,4 @@
-// Failure and refusal paths of a real npm install through safe-package (SPEC §5, §6, §9):
+// Failure and refusal paths of a real npm install through safe-package (docs/promises.md#p5-staged-writes, docs/promises.md#p6-network, docs/promises.md#p9-report):
 // a failed install commits nothing; an install script that reaches for a host outside
 // the allowlist is blocked, and the report names the host and the option that would
 // allow it; --strict turns that into exit status 3 although npm itself succeeded.
@@ -115,7 +115,7 @@ describe('failed and refused installs through safe-package', () => {
     assert.ok(existsSync(join(project, 'node_modules', 'fx-phone-home', 'index.js')));
   });
 
-  test('the blocked record names the package whose script made the attempt (SPEC §8)', async () => {
+  test('the blocked record names the package whose script made the attempt (docs/promises.md#p8-profiles)', async () => {
     const project = work.project('blocked-package', PROJECT);
     const r = await npm(project, ['install', 'fx-phone-home']);
     assert.equal(r.status, 0, describeRun('npm install fx-phone-home', r));

@@ -1,4 +1,4 @@
-// Real npm installs through safe-package (SPEC §3, §5, §6, §9), as the unprivileged
+// Real npm installs through safe-package (docs/promises.md#p3-backends, docs/promises.md#p5-staged-writes, docs/promises.md#p6-network, docs/promises.md#p9-report), as the unprivileged
 // fixture user, against a verdaccio on loopback: every install is done twice, once
 // through the jail and once by bare npm (same user, same environment, its own cache) in
 // a twin project, and the two projects must come out identical — node_modules (paths,

@@ -1,4 +1,4 @@
-// pip through safe-package (SPEC §5, §8): the pip profile commits a virtual environment
+// pip through safe-package (docs/promises.md#p5-staged-writes, docs/promises.md#p8-profiles): the pip profile commits a virtual environment
 // inside the project (.venv/**, venv/**). Real pip, real wheels and an sdist whose
 // setup.py runs inside the jail, from a PEP 503 index on loopback; the result must be
 // importable on the host afterwards and equal to what bare pip makes in a twin venv.

@@ -1,4 +1,4 @@
-// pnpm (10) and yarn (classic, 1.x) through safe-package (SPEC §5, §8), run from this
+// pnpm (10) and yarn (classic, 1.x) through safe-package (docs/promises.md#p5-staged-writes, docs/promises.md#p8-profiles), run from this
 // repository's node_modules as the fixture user against a verdaccio on loopback, each
 // compared with the bare tool in a twin project. pnpm links packages from a store: the
 // jail's store is safe-package's own, and whatever pnpm hard-links inside the project

@@ -1,4 +1,4 @@
-// How long committing a fresh node_modules takes (SPEC §11 budgets an install at 1.10×
+// How long committing a fresh node_modules takes (docs/promises.md#p11-quality-bars budgets an install at 1.10×
 // bare npm, so the commit must be cheap): ~300 packages, ~10k files, by rename (upper
 // directory on the project's file system, the normal case) and by copy. The numbers
 // are printed as test diagnostics. SP_STAGE_SCRATCH_DIR picks the file system to measure

@@ -1,4 +1,4 @@
-// Crash safety (SPEC §5): a commit of a few thousand entries is killed with SIGKILL at
+// Crash safety (docs/promises.md#p5-staged-writes): a commit of a few thousand entries is killed with SIGKILL at
 // random instants; after each kill, recovery must leave the project exactly as it was
 // before or exactly as a finished commit leaves it — compared in full: paths, types,
 // modes, contents, link targets.

@@ -1,4 +1,4 @@
-// Attacks on copying results out (ATTACKS.md, last section), tried for real against the
+// Attacks on copying results out (docs/attacks.md, last section), tried for real against the
 // commit and the staging vault.
 
 import { test } from 'node:test';

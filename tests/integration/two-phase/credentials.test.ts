@@ -1,4 +1,4 @@
-// Two-phase installs (SPEC §7): a private registry's token is usable by npm to download
+// Two-phase installs (docs/promises.md#p7-two-phase-installs): a private registry's token is usable by npm to download
 // and invisible to every install script. Against a verdaccio that refuses anonymous
 // reads; each attack is run once with bare npm too, where it must succeed.
 //

@@ -1,4 +1,4 @@
-// Which project files the jail hides (SPEC §4): the walk over a real temporary project.
+// Which project files the jail hides (docs/promises.md#p13-hide-defaults): the walk over a real temporary project.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

@@ -22,7 +22,7 @@ const TABLES: Record<SeccompArch, Readonly<Record<string, number>>> = {
   aarch64: { ...AARCH64_SYSCALLS, open_tree_attr: 467 },
 };
 
-/** SPEC §3 and the task: refused outright, whatever the arguments. */
+/** docs/promises.md#p3-backends and the task: refused outright, whatever the arguments. */
 const ALWAYS_EPERM = [
   'ptrace', 'process_vm_readv', 'process_vm_writev', 'pidfd_getfd',
   'keyctl', 'add_key', 'request_key',
