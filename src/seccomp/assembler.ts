@@ -6,7 +6,7 @@
 // would otherwise only report as a bare EINVAL.
 
 import {
-  BPF_ABS, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_RET, BPF_W,
+  BPF_ABS, BPF_ALU, BPF_AND, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_RET, BPF_W,
   type Instruction,
 } from './bpf.js';
 
@@ -56,6 +56,11 @@ export class Assembler {
   goto(target: string): this {
     this.items.push({ kind: 'goto', target });
     return this;
+  }
+
+  /** A &= k. */
+  andK(k: number): this {
+    return this.fixed({ code: BPF_ALU | BPF_AND | BPF_K, jt: 0, jf: 0, k: k >>> 0 });
   }
 
   /** return k (a SECCOMP_RET_* value). */

@@ -16,6 +16,8 @@ export interface Instruction {
 
 // Instruction classes and fields (only what a seccomp program may use).
 export const BPF_LD = 0x00;
+export const BPF_ALU = 0x04;
+export const BPF_AND = 0x50;
 export const BPF_JMP = 0x05;
 export const BPF_RET = 0x06;
 export const BPF_W = 0x00;

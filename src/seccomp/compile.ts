@@ -105,6 +105,15 @@ function emitArgumentCheck(asm: Assembler, prefix: string, match: Match, deny: s
       return;
     }
 
+    case 'pair-allowed': {
+      const second = `${prefix}-second`;
+      asm.loadWord(argWordOffset(match.first.arg, 'low'));
+      match.first.allowed.forEach(({ value }, i) => asm.jumpIf('eq', value, second, i === match.first.allowed.length - 1 ? deny : NEXT));
+      asm.label(second).loadWord(argWordOffset(match.second.arg, 'low')).andK(match.second.mask);
+      match.second.allowed.forEach(({ value }, i) => asm.jumpIf('eq', value, ALLOW, i === match.second.allowed.length - 1 ? deny : NEXT));
+      return;
+    }
+
     case 'not-one-of': {
       // Group the allowed values by high word: each group is one high-word test, then
       // one test per low word. A value is allowed only when both halves match.

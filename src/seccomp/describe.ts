@@ -34,6 +34,8 @@ function condition(match: Match): string {
       return ` with ${match.maskName} in ${match.argName} (${match.width})`;
     case 'low-word-is':
       return ` ${match.values.map((v) => `${v.name} (${hex(v.value)})`).join(' or ')} as ${match.argName} (${match.width})`;
+    case 'pair-allowed':
+      return ` unless ${match.first.argName} is ${match.first.allowed.map((v) => v.name).join(' or ')} and ${match.second.argName} is ${match.second.allowed.map((v) => v.name).join(' or ')} (${match.width})`;
     case 'not-one-of':
       return ` with ${match.argName} other than ${match.allowed.map((v) => v.name).join(', ')} (${match.width})`;
   }

@@ -8,6 +8,7 @@ import { encodeProgram } from './bpf.js';
 import { compileRules } from './compile.js';
 import { describeRules } from './describe.js';
 import { JAIL_RULES } from './jail-rules.js';
+import { CONFINE_RULES } from './confine-rules.js';
 import type { SeccompArch } from './arch.js';
 
 export { hostSeccompArch, SECCOMP_ARCHES, type SeccompArch } from './arch.js';
@@ -24,4 +25,13 @@ export function buildJailFilter(arch: SeccompArch): Buffer {
 /** One line per decision the filter makes, e.g. "ptrace → EPERM — attaching to …". */
 export function describeJailFilter(arch: SeccompArch): string[] {
   return describeRules(arch, JAIL_RULES);
+}
+
+/** The landlock backend's filter (the sandbox's rules plus the socket rule), for sp-confine. */
+export function buildConfineFilter(arch: SeccompArch): Buffer {
+  return encodeProgram(compileRules(arch, CONFINE_RULES));
+}
+
+export function describeConfineFilter(arch: SeccompArch): string[] {
+  return describeRules(arch, CONFINE_RULES);
 }

@@ -46,6 +46,18 @@ export type Match =
       readonly values: readonly NamedValue<number>[];
       readonly width: string;
     }
+  /**
+   * An allowlist over two 32-bit arguments: the call is allowed only when the first's
+   * low word is one of `first.allowed` and the second's low word, masked with
+   * `second.mask`, is one of `second.allowed` (socket(domain, type): the type carries
+   * SOCK_NONBLOCK and SOCK_CLOEXEC above the mask). Both are `int` in the kernel.
+   */
+  | {
+      readonly kind: 'pair-allowed';
+      readonly first: { readonly arg: ArgIndex; readonly argName: string; readonly allowed: readonly NamedValue<number>[] };
+      readonly second: { readonly arg: ArgIndex; readonly argName: string; readonly mask: number; readonly allowed: readonly NamedValue<number>[] };
+      readonly width: string;
+    }
   /** The full 64-bit argument is none of `allowed` (an allowlist of argument values). */
   | {
       readonly kind: 'not-one-of';
@@ -83,7 +95,7 @@ export const JAIL_RULES: readonly SyscallRule[] = [
     errno: 'EPERM',
     stops:
       "attaching to another process of the jail (the package manager itself) to read its memory, " +
-      'take its open files or change what it writes; this host has no Yama, so only this stops same-uid ptrace',
+      'take its open files or change what it writes; where Yama is off (ptrace_scope 0) only this stops same-uid ptrace',
   },
   {
     syscalls: ['keyctl', 'add_key', 'request_key'],
