@@ -6,6 +6,10 @@
  *
  * Usage:  sp-confine            reads a spec on fd 3, runs the program it names
  *         sp-confine --probe    prints what the kernel offers, as one JSON line
+ *         sp-confine --whiteout PATH...
+ *                               makes overlayfs deletion markers (0:0 character devices,
+ *                               which Linux >= 5.8 lets anyone create) for staged writes
+ *                               made without overlayfs; Node has no mknod
  *
  * The spec is text, one "key value" per line (value: the rest of the line):
  *   arg V       the program (first) and its arguments, in order
@@ -401,7 +405,12 @@ int main(int argc, char **argv) {
 		probe();
 		return 0;
 	}
-	if (argc != 1) die("usage: sp-confine (spec on fd 3) | sp-confine --probe");
+	if (argc >= 2 && !strcmp(argv[1], "--whiteout")) {
+		for (int i = 2; i < argc; i++)
+			if (mknod(argv[i], S_IFCHR | 0600, 0) < 0) die("mknod %s: %s", argv[i], strerror(errno));
+		return 0;
+	}
+	if (argc != 1) die("usage: sp-confine (spec on fd 3) | sp-confine --probe | sp-confine --whiteout PATH...");
 	struct spec s;
 	read_spec(&s);
 	int status_fd = fcntl(4, F_GETFD) >= 0 ? 4 : -1;

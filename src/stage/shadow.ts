@@ -1,0 +1,302 @@
+// Staged writes without overlayfs (docs/promises.md#p5-staged-writes), for the landlock
+// backend, which runs where mounts are refused.
+//
+// Before the jail: a shadow of the project, in the run directory, is what the jail works
+// in. Parts the package manager writes (the profile's write set: node_modules,
+// package.json, the lockfile) are copied; a directory that starts fresh (npm ci's
+// node_modules) is empty; other files are hard links where the jail user cannot write
+// them (root running the jail as nobody over a root-owned checkout: no copying), copies
+// otherwise; hidden files (.env) are simply not there. Git's own directory is linked to,
+// entry by entry, and readable through the jail's Landlock rules (read-only), with its
+// hidden config left out. Real directories everywhere else, so that a script's
+// realpath() never leads out of the shadow into the project.
+//
+// After the jail: the shadow is compared with what was made (inode and ctime of every
+// entry made, names of every directory made), and the differences become an overlay-style
+// upper directory: changed and new entries moved there, deletions as 0:0 character
+// devices, a directory that replaced the project's as an opaque one. The review and commit
+// of src/stage/ then apply unchanged, as for the sandbox.
+
+import { spawnSync } from 'node:child_process';
+import {
+  constants,
+  copyFileSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  symlinkSync,
+  writeFileSync,
+  chmodSync,
+  type BigIntStats,
+} from 'node:fs';
+import { join, relative } from 'node:path';
+
+export type Made =
+  | { readonly kind: 'dir'; readonly ino: bigint; readonly children: readonly string[]; readonly fresh?: boolean }
+  | { readonly kind: 'entry'; readonly ino: bigint; readonly ctimeNs: bigint };
+
+export interface ShadowInput {
+  readonly projectDir: string;
+  /** An empty directory of ours, on the same file system as the upper directory made later. */
+  readonly shadowDir: string;
+  /** The working directory (inside the project). */
+  readonly cwd: string;
+  /** Top-level names copied (the write set), or 'all' when a write glob starts with a wildcard. */
+  readonly copied: readonly string[] | 'all';
+  /** Top-level directories that start empty (npm ci replaces node_modules). */
+  readonly fresh: readonly string[];
+  /** Absolute paths of hidden project entries: left out of the shadow. */
+  readonly hidden: readonly string[];
+  /** Project-relative files whose content the jail sees instead (the project .npmrc without credentials). */
+  readonly replaced: ReadonlyMap<string, string>;
+  /** Owner of everything made (the jail user), when root runs the jail as someone else. */
+  readonly owner?: { readonly uid: number; readonly gid: number };
+}
+
+export interface Shadow {
+  readonly dir: string;
+  /** Where the jail starts: the working directory's place in the shadow. */
+  readonly cwd: string;
+  /** Project entries the shadow links to (inside .git): the jail's read-only Landlock rules. */
+  readonly readable: readonly string[];
+  readonly made: ReadonlyMap<string, Made>;
+}
+
+/** The top-level names a list of write globs can touch: 'all' when one starts with a wildcard. Pure. */
+export function copiedTops(writeGlobs: readonly string[]): string[] | 'all' {
+  const tops = new Set<string>();
+  for (const g of writeGlobs) {
+    const first = g.split('/')[0]!;
+    if (/[*?[{]/.test(first)) return 'all';
+    tops.add(first);
+  }
+  return [...tops];
+}
+
+const within = (path: string, dir: string) => path === dir || path.startsWith(dir + '/');
+
+export function createShadow(input: ShadowInput): Shadow {
+  const made = new Map<string, Made>();
+  const readable: string[] = [];
+  const hidden = new Set(input.hidden);
+  const cwdRel = relative(input.projectDir, input.cwd);
+  const own = (path: string) => {
+    if (input.owner) lchownSync(path, input.owner.uid, input.owner.gid);
+  };
+  const recordEntry = (rel: string) => {
+    const st = lstatSync(join(input.shadowDir, rel), { bigint: true });
+    made.set(rel, { kind: 'entry', ino: st.ino, ctimeNs: st.ctimeNs });
+  };
+  const makeDir = (rel: string, mode: number) => {
+    const path = join(input.shadowDir, rel);
+    if (rel !== '') mkdirSync(path, { mode: 0o700 });
+    chmodSync(path, mode & 0o777);
+    own(path);
+  };
+  const recordDir = (rel: string, children: string[], fresh = false) => {
+    const st = lstatSync(join(input.shadowDir, rel), { bigint: true });
+    made.set(rel, { kind: 'dir', ino: st.ino, children, ...(fresh ? { fresh } : {}) });
+  };
+
+  // A full copy of a project entry, hidden entries left out; setuid and setgid bits dropped.
+  const copy = (rel: string): boolean => {
+    const from = join(input.projectDir, rel);
+    if (hidden.has(from)) return false;
+    const to = join(input.shadowDir, rel);
+    const st = lstatSync(from);
+    if (st.isDirectory()) {
+      makeDir(rel, st.mode);
+      const children = readdirSync(from).filter((name) => copy(join(rel, name)));
+      recordDir(rel, children);
+    } else if (st.isFile()) {
+      copyFileSync(from, to, constants.COPYFILE_FICLONE);
+      chmodSync(to, st.mode & 0o777);
+      own(to);
+      recordEntry(rel);
+    } else if (st.isSymbolicLink()) {
+      symlinkSync(readlinkSync(from), to);
+      own(to);
+      recordEntry(rel);
+    } else return false; // devices, sockets, fifos: never part of an install
+    return true;
+  };
+
+  // A file the jail user cannot write (by owner and mode) can be a hard link: the jail can
+  // rename or delete its name in the shadow, never change its content. Others are copied.
+  const linkable = (st: { uid: number; gid: number; mode: number }) =>
+    input.owner !== undefined && st.uid !== input.owner.uid && !(st.gid === input.owner.gid && st.mode & 0o020) && !(st.mode & 0o002) && !(st.mode & 0o6000);
+
+  // A project directory seen through the shadow: each entry copied, hard-linked, or (git's
+  // own files, which no install reads code from) linked to and readable through a rule.
+  const mirror = (rel: string, inGit: boolean): string[] => {
+    const children: string[] = [];
+    for (const name of readdirSync(join(input.projectDir, rel))) {
+      const childRel = rel ? join(rel, name) : name;
+      const from = join(input.projectDir, childRel);
+      const to = join(input.shadowDir, childRel);
+      const replacement = input.replaced.get(childRel);
+      if (replacement !== undefined) {
+        writeFileSync(to, replacement, { mode: 0o600 });
+        own(to);
+        recordEntry(childRel);
+        children.push(name);
+        continue;
+      }
+      if (hidden.has(from)) continue;
+      const st = lstatSync(from);
+      const top = rel === '';
+      const git = inGit || (top && name === '.git');
+      if (top && input.fresh.includes(name) && st.isDirectory()) {
+        makeDir(childRel, st.mode);
+        recordDir(childRel, [], true);
+      } else if (!git && (input.copied === 'all' || (top && input.copied.includes(name)))) {
+        if (!copy(childRel)) continue;
+      } else if (st.isSymbolicLink()) {
+        // The project's own link, as it is: what it points to is readable only if another rule says so.
+        symlinkSync(readlinkSync(from), to);
+        own(to);
+        recordEntry(childRel);
+      } else if (git && !(st.isDirectory() && [...hidden].some((h) => within(h, from)))) {
+        if (!st.isDirectory() && !st.isFile()) continue;
+        symlinkSync(from, to);
+        own(to);
+        recordEntry(childRel);
+        readable.push(from);
+      } else if (st.isDirectory()) {
+        makeDir(childRel, st.mode);
+        recordDir(childRel, mirror(childRel, git));
+      } else if (st.isFile()) {
+        let linked = false;
+        if (linkable(st)) {
+          try {
+            linkSync(from, to);
+            linked = true;
+          } catch {
+            /* another file system, or not allowed: copy */
+          }
+        }
+        if (!linked && !copy(childRel)) continue;
+        if (linked) recordEntry(childRel);
+      } else continue;
+      children.push(name);
+    }
+    return children;
+  };
+
+  makeDir('', lstatSync(input.projectDir).mode);
+  const top = mirror('', false);
+  for (const [rel, content] of input.replaced) {
+    if (rel.includes('/') || made.has(rel)) continue;
+    writeFileSync(join(input.shadowDir, rel), content, { mode: 0o600 });
+    own(join(input.shadowDir, rel));
+    recordEntry(rel);
+    top.push(rel);
+  }
+  recordDir('', top);
+  return { dir: input.shadowDir, cwd: join(input.shadowDir, cwdRel), readable, made };
+}
+
+function sameEntry(m: Made, st: BigIntStats): boolean {
+  if (m.ino !== st.ino) return false;
+  return m.kind === 'dir' ? st.isDirectory() : m.ctimeNs === st.ctimeNs;
+}
+
+/** True when the jail created or changed `rel` (a package folder written by this run). */
+export function shadowTouched(shadow: Shadow, rel: string): boolean {
+  const m = shadow.made.get(rel);
+  if (!m) return true;
+  try {
+    if (!sameEntry(m, lstatSync(join(shadow.dir, rel), { bigint: true }))) return true;
+    const manifest = shadow.made.get(join(rel, 'package.json'));
+    return !manifest || !sameEntry(manifest, lstatSync(join(shadow.dir, rel, 'package.json'), { bigint: true }));
+  } catch {
+    return true;
+  }
+}
+
+export interface UpperTools {
+  /** sp-confine, which makes the 0:0 character devices that mark deletions. */
+  readonly whiteout: string;
+  readonly setfattr: string;
+}
+
+export interface UpperResult {
+  readonly moved: number;
+  readonly deleted: number;
+}
+
+/**
+ * Turns what the jail did to the shadow into an overlay-style upper directory. `shadowDir`
+ * must be out of the jail user's reach (secured) and `upperDir` an empty directory of ours
+ * on the same file system.
+ */
+export function shadowToUpper(shadowDir: string, made: ReadonlyMap<string, Made>, projectDir: string, upperDir: string, tools: UpperTools): UpperResult {
+  const whiteouts: string[] = [];
+  const opaque: string[] = [];
+  let moved = 0;
+  const ensureParent = (rel: string) => {
+    const parts = rel.split('/').slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) {
+      const dir = join(upperDir, ...parts.slice(0, i));
+      try {
+        mkdirSync(dir, { mode: lstatSync(join(shadowDir, ...parts.slice(0, i))).mode & 0o777 });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    }
+  };
+  const lowerIsDir = (rel: string) => {
+    try {
+      return lstatSync(join(projectDir, rel)).isDirectory();
+    } catch {
+      return false;
+    }
+  };
+  const move = (rel: string, isDir: boolean) => {
+    ensureParent(rel);
+    renameSync(join(shadowDir, rel), join(upperDir, rel));
+    // A directory that is not the one we made replaces the project's whole.
+    if (isDir && lowerIsDir(rel)) opaque.push(join(upperDir, rel));
+    moved++;
+  };
+  const walk = (rel: string, m: Extract<Made, { kind: 'dir' }>) => {
+    const now = readdirSync(join(shadowDir, rel));
+    if (m.fresh) {
+      if (now.length > 0) move(rel, true);
+      return;
+    }
+    for (const name of now) {
+      const childRel = rel ? join(rel, name) : name;
+      const st = lstatSync(join(shadowDir, childRel), { bigint: true });
+      const rec = made.get(childRel);
+      if (rec && sameEntry(rec, st)) {
+        if (rec.kind === 'dir') walk(childRel, rec);
+        continue;
+      }
+      move(childRel, st.isDirectory());
+    }
+    const present = new Set(now);
+    for (const name of m.children) {
+      if (present.has(name)) continue;
+      const childRel = rel ? join(rel, name) : name;
+      ensureParent(childRel);
+      whiteouts.push(join(upperDir, childRel));
+    }
+  };
+  const root = made.get('');
+  if (!root || root.kind !== 'dir') throw new Error('the shadow has no record of its root');
+  walk('', root);
+  for (let i = 0; i < whiteouts.length; i += 500) {
+    const r = spawnSync(tools.whiteout, ['--whiteout', ...whiteouts.slice(i, i + 500)], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`cannot record deletions for review: ${(r.stderr || r.error?.message || '').trim()}`);
+  }
+  for (const dir of opaque) {
+    const r = spawnSync(tools.setfattr, ['-h', '-n', 'user.overlay.opaque', '-v', 'y', '--', dir], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: { LC_ALL: 'C' } });
+    if (r.status !== 0) throw new Error(`cannot mark ${dir} as replacing the project's directory (setfattr): ${(r.stderr || r.error?.message || '').trim()}`);
+  }
+  return { moved, deleted: whiteouts.length };
+}
