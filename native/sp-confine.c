@@ -17,8 +17,9 @@
  *   uid N/gid N switch to this identity (only when started as root)
  *   rlimit R N  R in nproc, fsize, nofile, core, as; soft and hard limit N
  *   ro P        Landlock: read and execute beneath P
- *   rw P        Landlock: read, write, create, remove beneath P (no devices);
- *               P is opened with RESOLVE_NO_SYMLINKS: a link planted there is refused
+ *   rw P        Landlock: read, write, create, remove beneath P (no devices)
+ *   rwnolink P  the same, but P is opened with RESOLVE_NO_SYMLINKS: a link planted
+ *               anywhere on its path (by an earlier step of the jail) is refused
  *   rwfile P    Landlock: read and write the file P (e.g. /dev/null)
  *   port N      Landlock: TCP connect to port N is allowed (nothing else, no bind)
  *   anynet 1    Landlock: TCP is not restricted (network "host")
@@ -158,8 +159,8 @@ struct spec {
 	long uid, gid;
 	struct { int res; rlim_t value; } rl[16];
 	int nrl;
-	char *ro[MAX_ITEMS], *rw[MAX_ITEMS], *rwfile[MAX_ITEMS];
-	int nro, nrw, nrwfile;
+	char *ro[MAX_ITEMS], *rw[MAX_ITEMS], *rwnolink[MAX_ITEMS], *rwfile[MAX_ITEMS];
+	int nro, nrw, nrwnolink, nrwfile;
 	long ports[64];
 	int nports;
 	int anynet;
@@ -221,6 +222,7 @@ static void read_spec(struct spec *s) {
 		else if (!strcmp(line, "gid")) s->gid = number(line, v);
 		else if (!strcmp(line, "ro")) push(s->ro, &s->nro, v, "ro");
 		else if (!strcmp(line, "rw")) push(s->rw, &s->nrw, v, "rw");
+		else if (!strcmp(line, "rwnolink")) push(s->rwnolink, &s->nrwnolink, v, "rwnolink");
 		else if (!strcmp(line, "rwfile")) push(s->rwfile, &s->nrwfile, v, "rwfile");
 		else if (!strcmp(line, "port")) {
 			if (s->nports >= 64) die("spec: too many ports");
@@ -300,7 +302,8 @@ static void apply_landlock(const struct spec *s, int abi) {
 	const uint64_t ro = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR;
 	const uint64_t rw = handled & ~(FS_MAKE_CHAR | FS_MAKE_BLOCK | FS_IOCTL_DEV);
 	for (int i = 0; i < s->nro; i++) add_path_rule(rs, s->ro[i], ro & handled, 0, 1);
-	for (int i = 0; i < s->nrw; i++) add_path_rule(rs, s->rw[i], rw, 1, 0);
+	for (int i = 0; i < s->nrw; i++) add_path_rule(rs, s->rw[i], rw, 0, 0);
+	for (int i = 0; i < s->nrwnolink; i++) add_path_rule(rs, s->rwnolink[i], rw, 1, 0);
 	for (int i = 0; i < s->nrwfile; i++) add_path_rule(rs, s->rwfile[i], (FS_READ_FILE | FS_WRITE_FILE | FS_TRUNCATE) & handled, 0, 1);
 	if (attr.handled_access_net) {
 		for (int i = 0; i < s->nports; i++) {

@@ -198,6 +198,25 @@ export function launch(plan: LaunchPlan, options: LaunchOptions): Promise<Outcom
   };
 
   const hardKill = () => {
+    if (plan.lifetime === 'supervisor' && child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      // sp-confine tears the jail down itself (it is the subreaper: it finds every
+      // process, including those that left the process group); SIGKILL to the group is
+      // the backstop if it does not exit.
+      try {
+        process.kill(child.pid, 'SIGALRM');
+      } catch {
+        /* already gone */
+      }
+      const pid = child.pid;
+      setTimeout(() => {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, 7000).unref();
+      return;
+    }
     try {
       // Killing the launcher tears the jail down: bubblewrap's --die-with-parent and the
       // PID namespace (or unshare --kill-child) take every process with it.
@@ -257,7 +276,7 @@ export function launch(plan: LaunchPlan, options: LaunchOptions): Promise<Outcom
       if (killTimer) clearTimeout(killTimer);
       for (const [s, h] of handlers) process.off(s, h);
       const status = parseBwrapStatus(statusText);
-      const setupFailed = bridgeFailed || (plan.backend === 'sandbox' ? status.childPid === undefined : spawnError !== undefined);
+      const setupFailed = bridgeFailed || (plan.backend === 'sandbox' || plan.backend === 'landlock' ? status.childPid === undefined : spawnError !== undefined);
       let exit: number;
       let signalName: string | undefined;
       if (signal) {

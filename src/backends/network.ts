@@ -2,6 +2,7 @@
 // jail side needs to reach it (the bridge).
 
 import { readFileSync } from 'node:fs';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { startProxy, type RunningProxy } from '../net/proxy.js';
 import { parseHostRules } from '../net/host-rule.js';
@@ -50,5 +51,49 @@ export function networkRecords(proxy: RunningProxy, phase?: string): { blocked: 
       ...(b.host && b.port ? { suggestion: `--allow-host ${b.host}:${b.port}` } : {}),
     })),
     contacted: proxy.contacted().map((c) => ({ host: c.host, port: c.port, connections: c.count, bytes_in: c.bytesIn, bytes_out: c.bytesOut })),
+  };
+}
+
+export interface TcpFront {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The landlock backend has no network namespace to run the bridge in: the proxy is
+ * reached on a loopback TCP port of the host instead, and Landlock lets the jail connect
+ * to that port only. Each connection is carried to the proxy's Unix socket as it is.
+ * Anyone on the host can connect too; they get what the proxy grants (the allowlisted
+ * registry, no credentials: the proxy adds none).
+ */
+export async function startTcpFront(socketPath: string): Promise<TcpFront> {
+  const open = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = createConnection(socketPath);
+    open.add(client).add(upstream);
+    const done = () => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+      open.delete(upstream);
+    };
+    client.on('error', done).on('close', done);
+    upstream.on('error', done).on('close', done);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => resolve());
+  });
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('the proxy front has no TCP port');
+  return {
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of open) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -11,7 +11,10 @@ import { planChroot, planNone } from '../plan/chroot.js';
 import type { LaunchPlan } from '../plan/types.js';
 import { readHostLayout, type HostLayout } from '../host/layout.js';
 import { requireTool } from '../host/system-tools.js';
-import { buildJailFilter, describeJailFilter, hostSeccompArch, type SeccompArch } from '../seccomp/index.js';
+import { buildConfineFilter, buildJailFilter, describeConfineFilter, describeJailFilter, hostSeccompArch, type SeccompArch } from '../seccomp/index.js';
+import { planLandlock, landlockFiles, type LandlockDirs } from '../plan/landlock.js';
+import { helperPath } from '../confine/helper.js';
+import { readTopLevel, ETC_ALLOWED, ETC_HOST_NETWORK } from '../host/layout.js';
 import { checkNoMountsInProject, checkProjectWritable, checkReportWritable, checkStagedOwnership, prepareCacheDirs, projectNpmrcOverride } from './preflight.js';
 import { ensureEmptyFile, stageRootFor } from './stage-dirs.js';
 import { BRIDGE_PORT } from './bridge-port.js';
@@ -33,11 +36,25 @@ export interface RunPaths {
   readonly staged: boolean;
   readonly emptyFile: string;
   readonly bridge?: BridgeSpec;
+  /** The landlock backend's directories for this step (shadow, HOME, TMPDIR). */
+  readonly landlock?: LandlockDirs;
+  /** The landlock backend: the proxy's loopback port for this step. */
+  readonly proxyPort?: number;
 }
 
 /** Paths for --explain, which creates nothing and starts nothing. */
 export function describedPaths(p: Policy, staged: boolean): RunPaths {
-  const runDir = p.backend === 'sandbox' ? join(stageRootFor(p), 'run-XXXXXX') : undefined;
+  const runDir = p.backend === 'sandbox' || p.backend === 'landlock' ? join(stageRootFor(p), 'run-XXXXXX') : undefined;
+  if (p.backend === 'landlock' && runDir) {
+    const shadow = join(runDir, 'shadow');
+    return {
+      runDir,
+      staged: true,
+      emptyFile: '/dev/null',
+      landlock: { home: join(runDir, 'home-1'), tmp: join(runDir, 'tmp'), shadow, cwd: join(shadow, p.cwd.slice(p.project.dir.length)), readable: [] },
+      ...(p.network.proxied ? { proxyPort: 0 } : {}),
+    };
+  }
   return {
     ...(runDir ? { runDir } : {}),
     staged: staged && runDir !== undefined,
@@ -87,6 +104,31 @@ function sandboxHost(p: Policy): SandboxHost {
   return host;
 }
 
+interface LandlockHost {
+  readonly arch: SeccompArch;
+  readonly seccomp: Buffer;
+  readonly helper: string;
+  readonly layout: Pick<HostLayout, 'topLevel' | 'etc'>;
+}
+
+const landlockHosts = new WeakMap<Policy, LandlockHost>();
+
+function landlockHost(p: Policy): LandlockHost {
+  const known = landlockHosts.get(p);
+  if (known) return known;
+  const arch = hostSeccompArch();
+  const helper = helperPath();
+  if (!arch || !helper) throw new PolicyError(`the landlock backend supports x86-64 and arm64, not ${process.arch}`);
+  const host: LandlockHost = {
+    arch,
+    seccomp: buildConfineFilter(arch),
+    helper,
+    layout: { topLevel: readTopLevel(), etc: [...ETC_ALLOWED, ...(p.network.mode === 'host' ? ETC_HOST_NETWORK : [])].filter((e) => existsSync(e)) },
+  };
+  landlockHosts.set(p, host);
+  return host;
+}
+
 export function makePlan(p: Policy, paths: RunPaths, step: StepSpec = {}): Planned {
   const { phase, command, writable } = step;
   switch (p.backend) {
@@ -100,6 +142,23 @@ export function makePlan(p: Policy, paths: RunPaths, step: StepSpec = {}): Plann
           existsSync(join(p.rootDir!, 'proc')),
         ),
       };
+    case 'landlock': {
+      const host = landlockHost(p);
+      if (!paths.landlock) throw new Error('the landlock backend plans a step only with its directories');
+      const plan = planLandlock({
+        policy: p,
+        layout: host.layout,
+        helper: host.helper,
+        abi: p.landlockAbi ?? 1,
+        seccomp: host.seccomp,
+        dirs: paths.landlock,
+        ...(paths.proxyPort !== undefined ? { proxyPort: paths.proxyPort } : {}),
+        ...(phase ? { phase } : {}),
+        ...(command ? { command } : {}),
+        ...(writable ? { writable } : {}),
+      });
+      return { plan, seccomp: describeConfineFilter(host.arch) };
+    }
     case 'sandbox': {
       const host = sandboxHost(p);
       const plan = planSandbox({
@@ -140,6 +199,15 @@ export function prepare(p: Policy, staged: boolean): { emptyFile: string } {
         problems.map((x) => x.fix).filter((f, i, all) => all.indexOf(f) === i).join('; '),
       );
     }
+  }
+  if (p.backend === 'landlock') {
+    // Without mounts, a configuration file outside HOME cannot be covered by a copy.
+    const problems = [...new Set(p.phases.flatMap((phase) => landlockFiles(p, phase, '/').problems))];
+    if (problems.length > 0) {
+      throw new PolicyError(problems.join('; '), undefined, 'move the credentials to your user config (~/.npmrc), or use the sandbox backend');
+    }
+    prepareCacheDirs(p);
+    return { emptyFile: '/dev/null' };
   }
   if (p.backend !== 'sandbox') return { emptyFile: '/dev/null' };
   checkProjectWritable(p);

@@ -25,11 +25,13 @@ function ancestry(path: string): { path: string; st: StatLike }[] {
  * jail user must be able to. When root runs the jail as another user in a root-owned
  * project, stop now rather than fail half-way through an install.
  */
+export class ProjectNotWritableError extends PolicyError {}
+
 export function checkProjectWritable(p: Policy): void {
   if (!p.dropPrivileges) return;
   const blocker = writeBlocker(ancestry(p.project.dir), p.user.uid, p.user.gid);
   if (blocker) {
-    throw new PolicyError(
+    throw new ProjectNotWritableError(
       `the jail user ${p.user.name} cannot write the project: ${blocker}`,
       undefined,
       `run as the project's owner (--user $(stat -c %U ${p.project.dir})), or give ${p.user.name} write access, or --user root (not recommended)`,

@@ -12,10 +12,12 @@ import { launch, type Outcome } from './launch.js';
 import { makePlan, prepare } from './plan-for.js';
 import { createStage, keepFreshIfUsed, removeStage, stagedNothing, startFresh, upperOf } from './stage-dirs.js';
 import { backgroundWriteback } from './writeback.js';
+import type { LandlockRun } from './landlock-run.js';
+import type { TcpFront } from './network.js';
 
 /** Project writes are staged and reviewed (docs/promises.md#p5-staged-writes); --root-dir keeps the seed's direct writes. */
 export function isStaged(p: Policy): boolean {
-  return p.backend === 'sandbox' && p.rootDir === undefined;
+  return (p.backend === 'sandbox' && p.rootDir === undefined) || p.backend === 'landlock';
 }
 
 export interface RunResult {
@@ -44,11 +46,16 @@ interface Step {
  * directories an earlier phase replaced wholesale (their old content is not in the jail's
  * view).
  */
-export function phaseSteps(p: Policy, phase: Phase, runDir: string | undefined, replaced: readonly string[] = []): Step[] {
+export function phaseSteps(p: Policy, phase: Phase, runDir: string | undefined, replaced: readonly string[] = [], shadow?: LandlockRun): Step[] {
   if (phase.program === 'user') return [{ command: { path: p.command.path, args: [...p.command.args] } }];
   const tool = p.rebuildTool!;
   if (!runDir) return [];
-  const steps = planScriptSteps({ upperDir: upperOf(runDir), projectDir: p.project.dir, rootScripts: phase.scripts?.kind === 'all', replaced });
+  const rootScripts = phase.scripts?.kind === 'all';
+  // The landlock backend's shadow holds the whole tree the jail sees: what this run wrote
+  // is what differs from what was made before the first step.
+  const steps = shadow
+    ? planScriptSteps({ upperDir: shadow.shadow.dir, projectDir: shadow.shadow.dir, rootScripts, replaced: ['node_modules'], touched: shadow.touched })
+    : planScriptSteps({ upperDir: upperOf(runDir), projectDir: p.project.dir, rootScripts, replaced });
   const root = (event: string): Step => ({ command: { path: tool, args: ['run', event] } });
   if (p.profile.name === 'pnpm') {
     // pnpm keeps its packages in node_modules/.pnpm behind symlinks and decides itself
@@ -81,7 +88,11 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
   const staging = staged ? await import('./staging.js') : undefined;
   // A commit a crash interrupted is finished or undone before anything touches the project.
   if (staging) notes.push(...(await staging.recoverInterrupted(p)));
-  const runDir = p.backend === 'sandbox' ? createStage(p) : undefined;
+  const runDir = p.backend === 'sandbox' || p.backend === 'landlock' ? createStage(p) : undefined;
+  const landlock = p.backend === 'landlock' && runDir ? await import('./landlock-run.js') : undefined;
+  // The landlock backend: fresh directories (npm ci's node_modules) start empty in the shadow.
+  const shadow = landlock ? landlock.prepareLandlockRun(p, runDir!, p.phases.flatMap((ph) => ph.freshDirs ?? [])) : undefined;
+  const fronts = new Map<Phase['network'], TcpFront>();
   // One proxy per network scope, started when a phase first needs it.
   const proxies = new Map<Phase['network'], RunningProxy>();
   const net = p.network.proxied ? await import('./network.js') : undefined;
@@ -91,7 +102,17 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
     if (!proxy) proxies.set(scope, (proxy = await net.startJailProxy(p, runDir, scope)));
     return proxy;
   };
-  const closeProxies = () => Promise.all([...proxies.values()].map((x) => x.close()));
+  const closeProxies = async () => {
+    await Promise.all([...fronts.values()].map((f) => f.close()));
+    fronts.clear();
+    await Promise.all([...proxies.values()].map((x) => x.close()));
+  };
+  const frontFor = async (scope: Phase['network'], proxy: RunningProxy | undefined): Promise<number | undefined> => {
+    if (!shadow || !proxy || !net) return undefined;
+    let front = fronts.get(scope);
+    if (!front) fronts.set(scope, (front = await net.startTcpFront(proxy.socketPath)));
+    return front.port;
+  };
   const writeback = backgroundWriteback();
   try {
     const started = Date.now();
@@ -100,12 +121,20 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
     let outcome: Outcome | undefined;
     const replaced: string[] = [];
     for (const phase of p.phases) {
-      const fresh = staged && runDir ? (phase.freshDirs ?? []).filter((rel) => startFresh(p, runDir, rel)) : [];
-      for (const { command, writable, package: pkg } of phaseSteps(p, phase, runDir, replaced)) {
+      const fresh = staged && runDir && !shadow ? (phase.freshDirs ?? []).filter((rel) => startFresh(p, runDir, rel)) : [];
+      for (const { command, writable, package: pkg } of phaseSteps(p, phase, runDir, replaced, shadow)) {
         const proxy = await proxyFor(phase.network);
         const before = new Map((proxy?.blocked() ?? []).map((b) => [blockKey(b), b.count]));
-        const bridge = proxy && net ? net.bridgeSpec(proxy.socketPath) : undefined;
-        const paths = { ...prepared, ...(runDir ? { runDir } : {}), staged: staged && runDir !== undefined, ...(bridge ? { bridge } : {}) };
+        const bridge = proxy && net && !shadow ? net.bridgeSpec(proxy.socketPath) : undefined;
+        const proxyPort = await frontFor(phase.network, proxy);
+        const paths = {
+          ...prepared,
+          ...(runDir ? { runDir } : {}),
+          staged: staged && runDir !== undefined,
+          ...(bridge ? { bridge } : {}),
+          ...(shadow ? { landlock: shadow.stepDirs(phase) } : {}),
+          ...(proxyPort !== undefined ? { proxyPort } : {}),
+        };
         const { plan } = makePlan(p, paths, { phase, command, ...(writable ? { writable } : {}) });
         const remaining = Math.max(1, p.limits.timeout - (Date.now() - started) / 1000);
         // When launch returns, every process of the jail is gone.
@@ -140,6 +169,7 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
     const base = { outcome: total, steps, ...records, notes };
     if (!staging || !runDir || total.setupFailed || total.spawnError) return base;
     try {
+      if (shadow && landlock) await landlock.shadowToStage(p, shadow);
       const r = await staging.reviewAndCommit(p, runDir, total);
       return { ...base, writes: { staged: true, committed: r.committed, discarded: r.discarded, commit_ms: r.commitMs } };
     } catch (err) {

@@ -134,6 +134,11 @@ export interface ScriptPlanInput {
   readonly rootScripts: boolean;
   /** Project directories the staging layer replaced wholesale: nothing below them in the project is seen. */
   readonly replaced?: readonly string[];
+  /**
+   * Which package folders of `upperDir` this run wrote; all when absent. The landlock
+   * backend's shadow holds the whole tree, not only what was written.
+   */
+  readonly touched?: (rel: string) => boolean;
 }
 
 /** pnpm's virtual store: node_modules/.pnpm/<name>@<version>/node_modules/<name> are the real folders. */
@@ -154,6 +159,7 @@ export function planScriptSteps(input: ScriptPlanInput): ScriptStep[] {
   const changed: PackageDir[] = [];
   const upperDirs = packageDirs(input.upperDir);
   for (const rel of [...upperDirs, ...pnpmStoreDirs(input.upperDir)]) {
+    if (input.touched && !input.touched(rel)) continue;
     const name = nameOf(rel);
     if (!isPackageName(name)) continue;
     const manifest = readManifest(join(input.upperDir, rel));

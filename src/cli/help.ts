@@ -23,7 +23,7 @@ Options (as in the original safe-package):
   -V, --version               print version
 
 More options (also settable in config files):
-      --backend <B>           auto (default) | sandbox | chroot | none
+      --backend <B>           auto (default) | sandbox | landlock | chroot | none
       --network <N>           registry (default) | none | host
       --allow-host <H[:P]>    also allow this host through the proxy; repeatable
       --profile <NAME>        npm | npx | pnpm | yarn | pip | generic (default: from EXE)

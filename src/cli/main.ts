@@ -85,7 +85,9 @@ export async function main(argv: readonly string[], invokedAs: string, io: Io = 
       return 0;
     }
     for (const w of policy.warnings) io.stderr.write(`${name}: warning: ${neutralise(w)}\n`);
-    return await runAndReport(policy, io, name);
+    // auto tries the sandbox by running it; where it cannot work, the landlock backend.
+    const fallback = policy.backend === 'sandbox' && (config.values.backend ?? 'auto') === 'auto' ? (reason: string) => resolvePolicy(cli, config, facts, reason) : undefined;
+    return await runAndReport(policy, io, name, fallback);
   } catch (err) {
     if (err instanceof ConfigError) {
       fail(io, name, err.message);
@@ -103,11 +105,35 @@ export async function main(argv: readonly string[], invokedAs: string, io: Io = 
   }
 }
 
-async function runAndReport(policy: Policy, io: Io, name: string): Promise<number> {
+type Fallback = (reason: string) => Policy;
+
+/** The landlock backend in place of a sandbox that cannot work here; a note says why. */
+async function fallBack(fallback: Fallback, reason: string, io: Io, name: string): Promise<number> {
+  const policy = fallback(reason);
+  io.stderr.write(`${name}: note: ${neutralise(reason)}; using the ${policy.backend} backend (${neutralise(policy.backendReason)})\n`);
+  return runAndReport(policy, io, name);
+}
+
+async function runAndReport(policy: Policy, io: Io, name: string, fallback?: Fallback): Promise<number> {
   const { runPolicy } = await import('../backends/run.js');
+  const { ProjectNotWritableError } = await import('../backends/preflight.js');
   // 4–6. Prepare, run each phase in the jail, review and commit the staged writes.
   const startedAt = new Date();
-  const run = await runPolicy(policy);
+  let run;
+  try {
+    run = await runPolicy(policy);
+  } catch (err) {
+    // A root-owned checkout (CI) that the jail user cannot write: the landlock backend
+    // stages into a shadow of its own and needs no write access to the project.
+    if (fallback && err instanceof ProjectNotWritableError) {
+      try {
+        return await fallBack(fallback, (err as Error).message, io, name);
+      } catch (second) {
+        if (!(second instanceof PolicyError)) throw second;
+      }
+    }
+    throw err;
+  }
   const { outcome } = run;
   for (const note of run.notes) io.stderr.write(`${name}: ${neutralise(note)}\n`);
 
@@ -123,6 +149,15 @@ async function runAndReport(policy: Policy, io: Io, name: string): Promise<numbe
       const { findTool } = await import('../host/system-tools.js');
       const setpriv = findTool('setpriv');
       const probe = probeSandbox(policy.dropPrivileges && setpriv ? { uid: policy.user.uid, gid: policy.user.gid, setpriv } : undefined);
+      if (!probe.ok && fallback) {
+        try {
+          return await fallBack(fallback, `the sandbox cannot start here: ${probe.reason}`, io, name);
+        } catch (err) {
+          if (!(err instanceof PolicyError)) throw err;
+          fail(io, name, `the sandbox is unavailable: ${probe.reason}; and ${err.message}`, probe.fix);
+          return EXIT_SAFE_PACKAGE_FAILED;
+        }
+      }
       if (!probe.ok) {
         fail(io, name, `the sandbox is unavailable: ${probe.reason}`, probe.fix);
         return EXIT_SAFE_PACKAGE_FAILED;

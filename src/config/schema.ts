@@ -28,7 +28,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   'strict',
 ];
 
-export const BACKENDS: readonly BackendChoice[] = ['auto', 'sandbox', 'chroot', 'none'];
+export const BACKENDS: readonly BackendChoice[] = ['auto', 'sandbox', 'landlock', 'chroot', 'none'];
 export const NETWORK_MODES: readonly NetworkMode[] = ['registry', 'none', 'host'];
 const LIMIT_KEYS: readonly (keyof LimitsConfig)[] = ['processes', 'file_size', 'open_files', 'timeout'];
 

@@ -1,7 +1,7 @@
 // The shape of configuration: what a config file or the command line can say.
 // Key names are the seed's (snake_case in files); see schema.ts for their validation.
 
-export type BackendChoice = 'auto' | 'sandbox' | 'chroot' | 'none';
+export type BackendChoice = 'auto' | 'sandbox' | 'landlock' | 'chroot' | 'none';
 export type NetworkMode = 'registry' | 'none' | 'host';
 
 export interface LimitsConfig {

@@ -36,9 +36,10 @@ export interface LaunchPlan {
   readonly hardening: readonly string[];
   /**
    * How every process of the jail is known to be dead when the program exits:
-   * 'pid-namespace' (the kernel kills the namespace with its init) or 'none'.
+   * 'pid-namespace' (the kernel kills the namespace with its init), 'supervisor' (sp-confine,
+   * the child subreaper, kills every descendant; SIGALRM asks it to tear down now) or 'none'.
    */
-  readonly lifetime: 'pid-namespace' | 'none';
+  readonly lifetime: 'pid-namespace' | 'supervisor' | 'none';
   /** How to find the program's own pid for forwarding signals. */
   readonly mainProcess: 'spawned' | 'below-bwrap' | 'child-of-spawned';
 }

@@ -13,6 +13,7 @@ import type { UserEntry } from '../host/users.js';
 import type { ProgramLookup } from '../host/which.js';
 import type { ProgramNeeds } from '../host/program.js';
 import type { SandboxProbe } from '../host/sandbox-probe.js';
+import type { ConfineProbe } from '../confine/helper.js';
 import { PROFILES, PROFILE_NAMES, profileForProgram } from '../profiles/catalog.js';
 import type { ProfileName } from '../profiles/types.js';
 import type { ToolConfig } from '../profiles/tool-config.js';
@@ -51,6 +52,8 @@ export interface HostFacts {
   exists(path: string): boolean;
   realpath(path: string): string;
   probeSandbox(user: JailUser, dropPrivileges: boolean): SandboxProbe;
+  /** Can sp-confine run here, and with which Landlock ABI (runs `sp-confine --probe`)? */
+  probeLandlock(): ConfineProbe;
   /** Cheap: is bubblewrap installed (nothing is run)? */
   sandboxInstalled(): SandboxProbe;
   toolConfig(profile: ProfileName, jailHome: string, nodePath: string | undefined, args: readonly string[]): ToolConfig;
@@ -97,8 +100,27 @@ function chooseBackend(
   host: HostFacts,
   jailUser: JailUser,
   dropPrivileges: boolean,
-): { backend: BackendName; reason: string } {
-  const wanted = config.values.backend ?? 'auto';
+  fallback?: string,
+): { backend: BackendName; reason: string; landlockAbi?: number } {
+  const wanted = fallback !== undefined ? 'landlock' : (config.values.backend ?? 'auto');
+  const landlock = (why: string) => {
+    // Without a user namespace nothing takes root's capabilities away inside the jail.
+    if (host.isRoot && !dropPrivileges) {
+      throw new PolicyError(
+        'the landlock backend does not run the jail as root: with no user namespace, root keeps its capabilities there',
+        EXIT_SAFE_PACKAGE_FAILED,
+        'let the jail run as nobody (the default as root), or name an unprivileged user with --user NAME',
+      );
+    }
+    const probe = host.probeLandlock();
+    if (!probe.ok) return { probe };
+    return { choice: { backend: 'landlock' as const, reason: `${why}; Landlock ABI ${probe.abi}`, landlockAbi: probe.abi } };
+  };
+  if (wanted === 'landlock') {
+    const r = landlock(fallback !== undefined ? `auto: ${fallback}` : 'asked for with --backend landlock');
+    if (r.choice) return r.choice;
+    throw new PolicyError(`the landlock backend is unavailable: ${r.probe!.reason}`, EXIT_SAFE_PACKAGE_FAILED, r.probe!.fix);
+  }
   const rootDir = config.values.root_dir;
   if (wanted === 'none') return { backend: 'none', reason: 'asked for with --backend none' };
   if (wanted === 'chroot') {
@@ -112,13 +134,22 @@ function chooseBackend(
   const alternative = wanted === 'auto' && host.isRoot && rootDir !== undefined;
   const probe = alternative ? host.probeSandbox(jailUser, dropPrivileges) : host.sandboxInstalled();
   if (probe.ok) return { backend: 'sandbox', reason: wanted === 'sandbox' ? 'asked for' : alternative ? 'auto: bubblewrap works on this host' : 'auto: bubblewrap is installed' };
+  // No bubblewrap, or it cannot start: the jail that needs no namespaces, before chroot.
+  if (wanted === 'auto' && !(host.isRoot && !dropPrivileges)) {
+    const r = landlock(`auto: the sandbox is unavailable (${probe.reason})`);
+    if (r.choice) return r.choice;
+  }
   if (wanted === 'auto' && host.isRoot && rootDir) {
     return { backend: 'chroot', reason: `auto: the sandbox is unavailable (${probe.reason}); running as root with a root_dir` };
   }
   throw new PolicyError(`the sandbox is unavailable: ${probe.reason}`, EXIT_SAFE_PACKAGE_FAILED, probe.fix);
 }
 
-export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: HostFacts): Policy {
+/**
+ * `fallback`: the sandbox was tried for this run and cannot work here (the reason); auto
+ * then takes the landlock backend (cli/main.ts).
+ */
+export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: HostFacts, fallback?: string): Policy {
   const warnings: string[] = [];
   const v = config.values;
 
@@ -151,7 +182,7 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
     home: jailHomeFor(entry),
   };
 
-  const { backend, reason } = chooseBackend(config, host, user, dropPrivileges);
+  const { backend, reason, landlockAbi } = chooseBackend(config, host, user, dropPrivileges, fallback);
   if (backend === 'none') {
     warnings.push(
       'backend "none": only the environment is cleared. The package manager and its install scripts can read your files (~/.ssh, ~/.npmrc, .env), reach any host, write anywhere you can, and leave processes running',
@@ -221,12 +252,12 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
     }
   }
   // The proxy runs only when there is somewhere to go.
-  const proxied = backend === 'sandbox' && mode === 'registry' && allow.length > 0;
+  const proxied = (backend === 'sandbox' || backend === 'landlock') && mode === 'registry' && allow.length > 0;
 
   // Caches live in safe-package's own directory, never the user's (~/.npm): an install
   // script could otherwise poison what the user's unprotected npm later trusts.
   const profileEnv: Record<string, string> = { ...profile.env, ...tool.env };
-  if (backend === 'sandbox') {
+  if (backend === 'sandbox' || backend === 'landlock') {
     for (const c of profile.caches) profileEnv[c.env] = join(jailHome, '.cache', 'safe-package', c.dir);
     if (proxied) {
       for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'npm_config_proxy', 'npm_config_https_proxy']) profileEnv[name] = JAIL_PROXY_URL;
@@ -247,14 +278,14 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
 
   // The project.
   const projectDir = host.realpath(host.cwd);
-  if (backend === 'sandbox' && !rootDir) checkProjectDir(projectDir, host.invoker.home, user);
+  if ((backend === 'sandbox' && !rootDir) || backend === 'landlock') checkProjectDir(projectDir, host.invoker.home, user);
 
   const readOnlyPaths = [...new Set([...(needs?.prefixes ?? []), ...tool.readOnlyPaths, ...env.trustPaths])];
 
   // Phases (docs/promises.md#p7-two-phase-installs). Yarn classic has no rebuild command; npm's serves its node_modules.
   let rebuildTool: string | undefined;
   // Two phases need the staging layer (the scripts phase runs over what phase 1 staged).
-  if (profile.twoPhase && backend === 'sandbox' && rootDir === undefined) {
+  if (profile.twoPhase && ((backend === 'sandbox' && rootDir === undefined) || backend === 'landlock')) {
     if (profileName === 'yarn') {
       const npm = host.findProgram('npm', hostPath, host.cwd);
       rebuildTool = npm.found ? npm.path : undefined;
@@ -278,6 +309,7 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
     profile,
     backend,
     backendReason: reason,
+    ...(landlockAbi !== undefined ? { landlockAbi } : {}),
     user: { ...user, home: jailHome },
     dropPrivileges,
     ...(rootDir !== undefined ? { rootDir } : {}),

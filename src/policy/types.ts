@@ -7,7 +7,7 @@ import type { JailFile } from '../profiles/tool-config.js';
 import type { JailEnvironment } from './environment.js';
 import type { Phase } from './phases.js';
 
-export type BackendName = 'sandbox' | 'chroot' | 'none';
+export type BackendName = 'sandbox' | 'landlock' | 'chroot' | 'none';
 
 export interface JailUser {
   readonly name: string;
@@ -39,6 +39,8 @@ export interface Policy {
   readonly profile: Profile;
   readonly backend: BackendName;
   readonly backendReason: string;
+  /** The kernel's Landlock ABI, for the landlock backend. */
+  readonly landlockAbi?: number;
   readonly user: JailUser;
   /** True when safe-package runs as root and the jail runs as another user. */
   readonly dropPrivileges: boolean;

@@ -12,7 +12,7 @@ const USERS: UserEntry[] = [
   { name: 'nobody', uid: 65534, gid: 65534, home: '/nonexistent', shell: '/usr/sbin/nologin' },
 ];
 
-function facts(over: Partial<HostFacts> & { uid?: number; sandboxOk?: boolean } = {}): HostFacts {
+function facts(over: Partial<HostFacts> & { uid?: number; sandboxOk?: boolean; landlockAbi?: number } = {}): HostFacts {
   const uid = over.uid ?? 1000;
   const me = USERS.find((u) => u.uid === uid)!;
   return {
@@ -32,6 +32,7 @@ function facts(over: Partial<HostFacts> & { uid?: number; sandboxOk?: boolean } 
     sandboxInstalled: () => (over.sandboxOk === false ? { ok: false, reason: 'no userns', fix: 'enable it' } : { ok: true, bwrap: '/usr/bin/bwrap' }),
     toolConfig: () => ({ registries: ['https://registry.npmjs.org/'], registryHosts: ['registry.npmjs.org:443'], files: [], readOnlyPaths: [], env: {}, removedCredentials: [], credentials: { files: [], env: {} } }),
     cacheDir: () => '/home/dev/.cache/safe-package',
+    probeLandlock: () => (over.landlockAbi ? { ok: true, abi: over.landlockAbi, helper: '/sp-confine' } : { ok: false, abi: 0, reason: 'the kernel has no Landlock' }),
     ...over,
   };
 }
@@ -116,4 +117,36 @@ test('hide defaults and write rules combine profile and config', () => {
   assert.ok(p.project.hide.includes('secrets/**'));
   assert.ok(p.project.write.includes('node_modules/**'));
   assert.ok(p.project.write.includes('dist/**'));
+});
+
+test('auto takes the landlock backend when the sandbox is unavailable and Landlock works, with the proxy and two phases', () => {
+  const p = resolve(['npm', 'ci'], facts({ sandboxOk: false, landlockAbi: 7 }));
+  assert.equal(p.backend, 'landlock');
+  assert.match(p.backendReason, /^auto: the sandbox is unavailable \(no userns\); Landlock ABI 7$/);
+  assert.equal(p.landlockAbi, 7);
+  assert.equal(p.network.proxied, true);
+  assert.deepEqual(p.phases.map((ph) => ph.name), ['install', 'scripts']);
+  // Neither works: refused, never an unprotected run.
+  assert.throws(() => resolve(['npm', 'ci'], facts({ sandboxOk: false })), (e: unknown) => e instanceof PolicyError && /sandbox is unavailable/.test(e.message));
+});
+
+test('--backend landlock: asked for; refused without Landlock, and for a jail running as root', () => {
+  assert.equal(resolve(['--backend', 'landlock', 'npm', 'ci'], facts({ landlockAbi: 4 })).backendReason, 'asked for with --backend landlock; Landlock ABI 4');
+  assert.throws(() => resolve(['--backend', 'landlock', 'npm', 'ci'], facts()), (e: unknown) => e instanceof PolicyError && /landlock backend is unavailable: the kernel has no Landlock/.test(e.message));
+  assert.throws(
+    () => resolve(['--backend', 'landlock', '--user', 'root', 'npm', 'ci'], facts({ uid: 0, landlockAbi: 7 })),
+    (e: unknown) => e instanceof PolicyError && /does not run the jail as root/.test(e.message) && /--user NAME/.test(e.fix ?? ''),
+  );
+  // As root the jail runs as nobody, with the identity dropped.
+  const p = resolve(['--backend', 'landlock', 'npm', 'ci'], facts({ uid: 0, landlockAbi: 7 }));
+  assert.equal(p.user.name, 'nobody');
+  assert.equal(p.dropPrivileges, true);
+});
+
+test('a sandbox that failed to start for this run: the fallback reason is carried into the landlock choice', () => {
+  const cli = parseArgs(['npm', 'ci']);
+  const resolved = resolveLayers({ cli: { kind: 'command line', source: 'command line', values: cli.config, where: {} } });
+  const p = resolvePolicy(cli, resolved, facts({ landlockAbi: 6 }), 'bubblewrap cannot create namespaces here');
+  assert.equal(p.backend, 'landlock');
+  assert.equal(p.backendReason, 'auto: bubblewrap cannot create namespaces here; Landlock ABI 6');
 });
