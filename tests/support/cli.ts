@@ -38,6 +38,7 @@ export function installedCli(): string {
   // Timestamps kept: the launcher runs the bundle only when it is newer than the module tree.
   cpSync(join(REPO, 'bin'), join(dir, 'bin'), { recursive: true, preserveTimestamps: true });
   cpSync(join(REPO, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true, preserveTimestamps: true });
+  cpSync(join(REPO, 'dist', 'native'), join(dir, 'dist', 'native'), { recursive: true, preserveTimestamps: true });
   cpSync(join(REPO, 'package.json'), join(dir, 'package.json'));
   spawnSync('chmod', ['-R', 'a+rX', dir]);
   installed = join(dir, 'bin', 'safe-package');

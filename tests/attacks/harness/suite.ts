@@ -132,6 +132,9 @@ export class AttackSuite {
   private liveVictims = new Set<Victim>();
   private restored = false;
 
+  /** `safeArgs`: options given to safe-package before the command (`--backend landlock`). */
+  constructor(readonly safeArgs: readonly string[] = []) {}
+
   async setup(): Promise<void> {
     // The fixture user runs npm, node and python3 from the system PATH, as a user would.
     const path = baseEnv(this.user).PATH!.split(':');
@@ -254,7 +257,7 @@ export class AttackSuite {
 
   private install(mode: Mode, project: string, spec: string, bareExtra: readonly string[] = []): Promise<InstallResult> {
     const npmArgs = ['npm', 'install', spec, '--no-audit', '--no-fund'];
-    const argv = mode === 'bare' ? [...npmArgs, ...bareExtra] : [this.cli, ...npmArgs];
+    const argv = mode === 'bare' ? [...npmArgs, ...bareExtra] : [this.cli, ...this.safeArgs, ...npmArgs];
     return runInstall(argv, { runner: this.runner, user: this.user, cwd: project, env: this.env, fdDir: this.user.home, timeoutSeconds: INSTALL_TIMEOUT_SECONDS });
   }
 
