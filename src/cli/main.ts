@@ -110,7 +110,7 @@ type Fallback = (reason: string) => Policy;
 /** The landlock backend in place of a sandbox that cannot work here; a note says why. */
 async function fallBack(fallback: Fallback, reason: string, io: Io, name: string): Promise<number> {
   const policy = fallback(reason);
-  io.stderr.write(`${name}: note: ${neutralise(reason)}; using the ${policy.backend} backend (${neutralise(policy.backendReason)})\n`);
+  io.stderr.write(`${name}: note: ${neutralise(reason)}; using the ${policy.backend} backend${policy.landlockAbi ? ` (Landlock ABI ${policy.landlockAbi})` : ''}\n`);
   return runAndReport(policy, io, name);
 }
 
