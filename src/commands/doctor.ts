@@ -9,11 +9,17 @@ import { join } from 'node:path';
 import type { Io } from '../cli/main.js';
 import { findTool, installCommand, TOOLS, type ToolName } from '../host/system-tools.js';
 import { bwrapVersion, diagnoseSandboxFailure, probeSandbox } from '../host/sandbox-probe.js';
-import { buildJailFilter, hostSeccompArch } from '../seccomp/index.js';
+import { buildConfineFilter, buildJailFilter, hostSeccompArch } from '../seccomp/index.js';
+import { missingFeatures, probeConfine } from '../confine/helper.js';
+import { encodeConfineSpec } from '../confine/spec.js';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { readTopLevel } from '../host/layout.js';
 
 export interface Check {
   readonly name: string;
   readonly ok: boolean;
+  /** Which backend needs it; checks of no backend concern every one. */
+  readonly backend?: 'sandbox' | 'landlock';
   /** Informational checks never fail the doctor. */
   readonly required: boolean;
   readonly detail: string;
@@ -71,10 +77,11 @@ export function runChecks(env: Readonly<Record<string, string | undefined>> = pr
   const bwrap = findTool('bwrap', env);
   const version = bwrap ? bwrapVersion(bwrap) : undefined;
   if (!bwrap || !version) {
-    add({ name: 'bubblewrap', ok: false, required: true, detail: bwrap ? `${bwrap} does not run` : 'not installed', fix: installCommand(TOOLS.bwrap) });
+    add({ backend: 'sandbox', name: 'bubblewrap', ok: false, required: true, detail: bwrap ? `${bwrap} does not run` : 'not installed', fix: installCommand(TOOLS.bwrap) });
   } else {
     const recent = versionAtLeast(version, MIN_BWRAP);
     add({
+      backend: 'sandbox',
       name: 'bubblewrap',
       ok: recent,
       required: true,
@@ -86,6 +93,7 @@ export function runChecks(env: Readonly<Record<string, string | undefined>> = pr
   const userns = sysctl('/proc/sys/kernel/apparmor_restrict_unprivileged_userns');
   const probe = bwrap ? probeSandbox(undefined, env) : undefined;
   add({
+    backend: 'sandbox',
     name: 'user, PID and network namespaces',
     ok: probe?.ok === true,
     required: true,
@@ -96,6 +104,7 @@ export function runChecks(env: Readonly<Record<string, string | undefined>> = pr
     const setpriv = findTool('setpriv', env);
     const asNobody = bwrap && setpriv ? probeSandbox({ uid: 65534, gid: 65534, setpriv }, env) : undefined;
     add({
+      backend: 'sandbox',
       name: 'sandbox as an unprivileged user',
       ok: asNobody?.ok === true,
       required: true,
@@ -114,6 +123,7 @@ export function runChecks(env: Readonly<Record<string, string | undefined>> = pr
         '--', mount, '-t', 'overlay', 'overlay', '-o', 'lowerdir=/stage/lower,upperdir=/stage/upper,workdir=/stage/work,userxattr', '/stage/merged',
       ]);
       add({
+        backend: 'sandbox',
         name: 'overlayfs in a user namespace',
         ok: r.ok,
         required: true,
@@ -131,6 +141,7 @@ export function runChecks(env: Readonly<Record<string, string | undefined>> = pr
   } else if (bwrap && probe?.ok) {
     const r = tryRun([bwrap, '--unshare-user', '--unshare-pid', ...JAIL_BASE, '--seccomp', '0', '--', '/usr/bin/true'], buildJailFilter(arch));
     add({
+      backend: 'sandbox',
       name: 'seccomp',
       ok: r.ok,
       required: true,
@@ -143,6 +154,7 @@ export function runChecks(env: Readonly<Record<string, string | undefined>> = pr
     const path = findTool(name, env);
     const tool = TOOLS[name];
     add({
+      ...(['setpriv', 'prlimit', 'mount', 'unshare'].includes(name) ? { backend: 'sandbox' as const } : {}),
       name: tool.name,
       ok: path !== undefined,
       // chroot and unshare serve only the chroot backend; without setfattr npm ci is slower, not less safe.
@@ -177,7 +189,64 @@ export function runChecks(env: Readonly<Record<string, string | undefined>> = pr
     required: false,
     detail: cgroup2 ? 'cgroup v2 present (not needed: limits use rlimits and a PID namespace)' : 'no cgroup v2 (not needed: limits use rlimits and a PID namespace)',
   });
+  checks.push(...landlockChecks());
   return checks;
+}
+
+/**
+ * The landlock backend, tried for real: sp-confine runs a no-op jail (as nobody when we
+ * are root) that must start, and must not be able to list / (the ruleset is enforced).
+ */
+function landlockChecks(): Check[] {
+  const probe = probeConfine();
+  const name = 'landlock backend (no namespaces needed)';
+  if (!probe.ok) return [{ name, backend: 'landlock', ok: false, required: true, detail: probe.reason ?? 'unavailable', ...(probe.fix ? { fix: probe.fix } : {}) }];
+  const arch = hostSeccompArch();
+  if (!arch) return [{ name, backend: 'landlock', ok: false, required: true, detail: `no seccomp filter for ${process.arch}` }];
+  const dir = mkdtempSync(join(tmpdir(), 'safe-package-doctor-'));
+  try {
+    const specFile = join(dir, 'spec');
+    const root = process.getuid?.() === 0;
+    writeFileSync(
+      specFile,
+      encodeConfineSpec({
+        argv: ['/bin/sh', '-c', 'ls / >/dev/null 2>&1 && exit 3; exit 0'],
+        cwd: '/',
+        ...(root ? { identity: { uid: 65534, gid: 65534 } } : {}),
+        rlimits: { core: 0 },
+        readOnly: ['/usr', ...Object.entries(readTopLevel()).filter(([, t]) => t.kind === 'dir').map(([p]) => p), '/etc/ld.so.cache'],
+        readWrite: [],
+        readWriteNoLinks: [],
+        readWriteFiles: ['/dev/null'],
+        tcpConnect: [],
+        minAbi: 1,
+        seccomp: buildConfineFilter(arch),
+      }),
+    );
+    const fd = openSync(specFile, 'r');
+    let r;
+    try {
+      r = spawnSync(probe.helper!, [], { encoding: 'utf8', timeout: 15_000, env: {}, stdio: ['ignore', 'pipe', 'pipe', fd] });
+    } finally {
+      closeSync(fd);
+    }
+    const ok = r.status === 0;
+    const why = r.status === 3 ? 'the jail could list /: the Landlock ruleset is not enforced' : (r.stderr || r.error?.message || `exit ${r.status}`).trim();
+    const missing = missingFeatures(probe.abi);
+    return [
+      { name, backend: 'landlock', ok, required: true, detail: ok ? `a confined no-op jail runs${root ? ' as nobody' : ''} (Landlock ABI ${probe.abi}, ${probe.helper})` : `fails: ${why}` },
+      ...missing.map((m) => ({ name: 'landlock backend: kernel', backend: 'landlock' as const, ok: false, required: false, detail: m, fix: 'a newer kernel (Landlock ABI 6 came with Linux 6.12)' })),
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Which backend auto takes here, from the checks. Pure. */
+export function autoBackend(checks: readonly Check[]): 'sandbox' | 'landlock' | undefined {
+  const works = (b?: 'sandbox' | 'landlock') => checks.filter((c) => c.required && c.backend === b).every((c) => c.ok);
+  if (!works(undefined)) return undefined;
+  return works('sandbox') ? 'sandbox' : works('landlock') ? 'landlock' : undefined;
 }
 
 export async function runDoctor(args: readonly string[], io: Io): Promise<number> {
@@ -195,7 +264,13 @@ export async function runDoctor(args: readonly string[], io: Io): Promise<number
       if (!c.ok && c.fix) io.stdout.write(`     fix: ${c.fix.replace(/\n/g, '\n          ')}\n`);
     }
   }
-  const usable = checks.filter((c) => c.required).every((c) => c.ok);
-  io.stdout.write(usable ? 'The sandbox backend works on this host.\n' : 'The sandbox backend cannot run here until the failures above are fixed.\n');
-  return usable ? 0 : 1;
+  const auto = autoBackend(checks);
+  if (auto === 'sandbox') io.stdout.write('The sandbox backend works on this host; auto uses it.\n');
+  else if (auto === 'landlock') {
+    io.stdout.write(
+      'The sandbox backend cannot run here until the failures above are fixed.\n' +
+        'auto uses the landlock backend: the same jail without namespaces (see the README for what it cannot promise that the sandbox can).\n',
+    );
+  } else io.stdout.write('No backend can protect a run on this host until the failures above are fixed.\n');
+  return auto ? 0 : 1;
 }

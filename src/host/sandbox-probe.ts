@@ -53,12 +53,12 @@ export function diagnoseSandboxFailure(stderr: string, sysctl: (path: string) =>
   if (/proc/.test(said)) {
     return {
       reason: `cannot mount a fresh /proc (this usually means a container with a masked /proc): ${said}`,
-      fix: 'run safe-package on the host, or use the chroot backend as root: safe-package --backend chroot -r JAIL_DIR ...',
+      fix: 'nothing to change: the landlock backend needs no namespaces and auto takes it (check with safe-package doctor); --cap-add SYS_ADMIN is not a fix for a security tool',
     };
   }
   return {
     reason: `bubblewrap could not build a sandbox: ${said || 'no message'}`,
-    fix: 'run `safe-package doctor` for details; inside a container without user namespaces use --backend chroot as root',
+    fix: 'run `safe-package doctor` for details; inside a container without user namespaces, auto takes the landlock backend',
   };
 }
 

@@ -23,30 +23,32 @@ test('doctor as root also checks the jail after dropping to nobody', async () =>
   assert.match(r.stdout, /^ok   sandbox as an unprivileged user/m);
 });
 
-test('doctor with bubblewrap missing: says so, gives the install command, fails', async () => {
+test('doctor with bubblewrap missing: says so, gives the install command, and that auto uses the landlock backend', async () => {
   const cwd = makeProject(user);
   const r = await runCli(['doctor'], { cwd, user, env: { SAFE_PACKAGE_BWRAP: '/nonexistent/bwrap' } });
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 0, r.stdout);
   assert.match(r.stdout, /^FAIL bubblewrap: not installed/m);
   assert.match(r.stdout, /fix: sudo apt-get install -y bubblewrap/);
-  assert.match(r.stdout, /cannot run here/);
+  assert.match(r.stdout, /^ok   landlock backend \(no namespaces needed\): a confined no-op jail runs \(Landlock ABI \d+/m);
+  assert.match(r.stdout, /The sandbox backend cannot run here.*\nauto uses the landlock backend/);
 });
 
-test('a run with bubblewrap missing refuses (never runs unprotected)', async () => {
+test('a run with bubblewrap missing takes the landlock backend (never runs unprotected)', async () => {
   const cwd = makeProject(user);
-  const r = await runCli(['--', 'touch', 'ran'], { cwd, user, env: { SAFE_PACKAGE_BWRAP: '/nonexistent/bwrap' } });
-  assert.equal(r.status, 125);
-  assert.match(r.stderr, /sandbox is unavailable: bubblewrap \(bwrap\) is not installed/);
-  assert.match(r.stderr, /apt-get install -y bubblewrap/);
+  const r = await runCli(['--', 'sh', '-c', 'touch ran; cat ~/.bashrc'], { cwd, user, env: { SAFE_PACKAGE_BWRAP: '/nonexistent/bwrap' } });
+  assert.equal(r.status, 1, 'the jail cannot read the user\'s home');
+  assert.match(r.stderr, /\[landlock, sp-test/);
+  const { existsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  assert.ok(!existsSync(join(cwd, 'ran')), 'the write was staged and discarded');
 });
 
-test('a sandbox that cannot start is diagnosed after the try, and nothing runs unprotected', async () => {
+test('a sandbox that cannot start is diagnosed after the try; the run then goes through the landlock backend', async () => {
   const cwd = makeProject(user);
   // A "bubblewrap" that exists but cannot build anything.
   const r = await runCli(['--', 'touch', 'ran'], { cwd, user, env: { SAFE_PACKAGE_BWRAP: '/usr/bin/false' } });
-  assert.equal(r.status, 125, r.stderr);
-  assert.match(r.stderr, /the sandbox is unavailable: bubblewrap could not build a sandbox/);
-  assert.match(r.stderr, /fix: /);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /note: the sandbox cannot start here: bubblewrap could not build a sandbox.*; using the landlock backend/);
   const { existsSync } = await import('node:fs');
   const { join } = await import('node:path');
   assert.ok(!existsSync(join(cwd, 'ran')));

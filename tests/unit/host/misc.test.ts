@@ -54,3 +54,14 @@ test('VERSION matches package.json', () => {
   const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
   assert.equal(VERSION, pkg.version);
 });
+
+test('doctor: auto takes the sandbox when its checks pass, else the landlock backend, else nothing', async () => {
+  const { autoBackend } = await import('../../../src/commands/doctor.js');
+  const c = (name: string, ok: boolean, backend?: 'sandbox' | 'landlock') => ({ name, ok, required: true, detail: '', ...(backend ? { backend } : {}) });
+  assert.equal(autoBackend([c('node', true), c('bwrap', true, 'sandbox'), c('landlock', true, 'landlock')]), 'sandbox');
+  assert.equal(autoBackend([c('node', true), c('bwrap', false, 'sandbox'), c('landlock', true, 'landlock')]), 'landlock');
+  assert.equal(autoBackend([c('node', true), c('bwrap', false, 'sandbox'), c('landlock', false, 'landlock')]), undefined);
+  assert.equal(autoBackend([c('node', false), c('bwrap', true, 'sandbox')]), undefined);
+  // Informational checks never decide.
+  assert.equal(autoBackend([c('node', true), { ...c('bwrap', false, 'sandbox'), required: false }]), 'sandbox');
+});
