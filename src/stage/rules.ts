@@ -1,7 +1,7 @@
 // Where staged writes may land: the profile's `write` globs, plus paths that are never
 // committed whatever the globs say.
 
-import { compileGlobs, globToRegExp } from '../util/glob.js';
+import { compileGlobs, compileGlob } from '../util/glob.js';
 
 const anchored = { basenameAnywhere: false } as const;
 
@@ -73,7 +73,7 @@ export function writeRules(globs: readonly string[]): WriteRules {
       return globs.some((g) => {
         if (g === '**') return true;
         if (!g.endsWith('/**')) return false;
-        const base = globToRegExp(g.slice(0, -3), anchored);
+        const base = compileGlob(g.slice(0, -3), anchored);
         const segs = dir.split('/');
         for (let n = 1; n <= segs.length; n++) {
           if (base.test(segs.slice(0, n).join('/'))) return true;
@@ -100,7 +100,7 @@ export function couldMatchBelow(pattern: string, dir: string): boolean {
     if (di === ds.length) r = pi < ps.length;
     else if (pi === ps.length) r = false;
     else if (ps[pi] === '**') r = go(pi + 1, di) || go(pi, di + 1);
-    else r = globToRegExp(ps[pi]!, anchored).test(ds[di]!) && go(pi + 1, di + 1);
+    else r = compileGlob(ps[pi]!, anchored).test(ds[di]!) && go(pi + 1, di + 1);
     memo.set(key, r);
     return r;
   };

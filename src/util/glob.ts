@@ -21,65 +21,98 @@ export interface GlobOptions {
 
 export type Matcher = (relPath: string) => boolean;
 
-const cache = new Map<string, RegExp>();
-
-function escapeRegExp(ch: string): string {
-  return /[\\^$.*+?()[\]{}|/]/.test(ch) ? `\\${ch}` : ch;
+/** One compiled glob: `test(path)` says whether it matches. */
+export interface Glob {
+  test(relPath: string): boolean;
 }
 
-/** Translates one glob into an anchored regular expression. */
-export function globToRegExp(pattern: string, options: GlobOptions): RegExp {
+// Patterns come from untrusted places (a project's config file, for `hide`), so matching
+// must never backtrack exponentially: a regular expression built from `**/**/**/...`
+// did (ten of them took seconds on one deep path). Here a pattern is a list of segments;
+// `**` segments are matched by a table over (pattern segment, path segment), so the work
+// is at most segments × segments, and a segment with `*` and `?` by a table over its
+// characters. No regular expression is ever built from a pattern.
+
+type Segment = { readonly kind: 'any-depth' } | { readonly kind: 'name'; readonly glob: string };
+
+const cache = new Map<string, Glob>();
+
+/** `*` and `?` within one path segment, linear-space dynamic programming. Pure. */
+export function matchSegment(glob: string, name: string): boolean {
+  // prev[j]: glob[0..i) matches name[0..j).
+  let prev = new Array<boolean>(name.length + 1).fill(false);
+  prev[0] = true;
+  for (let i = 0; i < glob.length; i++) {
+    const g = glob[i]!;
+    const cur = new Array<boolean>(name.length + 1).fill(false);
+    if (g === '*') {
+      cur[0] = prev[0]!;
+      for (let j = 1; j <= name.length; j++) cur[j] = prev[j]! || cur[j - 1]!;
+    } else {
+      for (let j = 1; j <= name.length; j++) cur[j] = prev[j - 1]! && (g === '?' || g === name[j - 1]);
+    }
+    prev = cur;
+  }
+  return prev[name.length]!;
+}
+
+function segmentsOf(pattern: string): Segment[] {
+  const parts = pattern.split('/');
+  return parts.map((part) => {
+    // `**` is "any depth" only as a whole segment; elsewhere it is `*` (as globstar does).
+    if (part === '**') return { kind: 'any-depth' as const };
+    return { kind: 'name' as const, glob: part.replace(/\*\*+/g, '*') };
+  });
+}
+
+/** Compiles one glob. Anchored at the root unless `basenameAnywhere` and it has no '/'. */
+export function compileGlob(pattern: string, options: GlobOptions): Glob {
   const key = `${options.basenameAnywhere ? 'b' : 'a'}:${pattern}`;
   const cached = cache.get(key);
   if (cached) return cached;
-
-  let source = pattern;
-  if (options.basenameAnywhere && !pattern.includes('/')) source = `**/${pattern}`;
-
-  let out = '';
-  for (let i = 0; i < source.length; i++) {
-    const ch = source[i]!;
-    if (ch === '*') {
-      if (source[i + 1] === '*') {
-        const atStart = i === 0 || source[i - 1] === '/';
-        const next = source[i + 2];
-        if (atStart && next === '/') {
-          // `**/` — zero or more whole directories.
-          out += '(?:[^/]*/)*';
-          i += 2;
-          continue;
+  const source = options.basenameAnywhere && !pattern.includes('/') ? `**/${pattern}` : pattern;
+  const segs = segmentsOf(source);
+  const trailingAnyDepth = segs.length > 1 && segs[segs.length - 1]!.kind === 'any-depth';
+  const glob: Glob = {
+    test(relPath: string): boolean {
+      const path = relPath.split('/');
+      const memo = new Map<number, boolean>();
+      const go = (pi: number, si: number): boolean => {
+        const key = pi * (path.length + 1) + si;
+        const known = memo.get(key);
+        if (known !== undefined) return known;
+        let r: boolean;
+        if (pi === segs.length) r = si === path.length;
+        else {
+          const seg = segs[pi]!;
+          if (seg.kind === 'any-depth') {
+            // A trailing `dir/**` is everything below dir (at least one segment), never dir itself.
+            const last = pi === segs.length - 1;
+            if (last && trailingAnyDepth) r = si < path.length;
+            else {
+              r = false;
+              for (let k = si; k <= path.length && !r; k++) r = go(pi + 1, k);
+            }
+          } else r = si < path.length && matchSegment(seg.glob, path[si]!) && go(pi + 1, si + 1);
         }
-        if (atStart && next === undefined) {
-          // trailing `/**` — everything below (the directory itself is matched by the caller
-          // asking for `dir`, see matchesOrContains).
-          out += '.*';
-          i += 1;
-          continue;
-        }
-        out += '[^/]*';
-        i += 1;
-        continue;
-      }
-      out += '[^/]*';
-    } else if (ch === '?') {
-      out += '[^/]';
-    } else {
-      out += escapeRegExp(ch);
-    }
-  }
-  const re = new RegExp(`^${out}$`, 's');
-  cache.set(key, re);
-  return re;
+        memo.set(key, r);
+        return r;
+      };
+      return go(0, 0);
+    },
+  };
+  cache.set(key, glob);
+  return glob;
 }
 
 export function compileGlobs(patterns: readonly string[], options: GlobOptions): Matcher {
-  const res = patterns.map((p) => globToRegExp(p, options));
-  return (relPath: string) => res.some((re) => re.test(relPath));
+  const globs = patterns.map((p) => compileGlob(p, options));
+  return (relPath: string) => globs.some((g) => g.test(relPath));
 }
 
 /** For flat names such as environment variables: `LC_*`, `npm_config_?ache`. */
 export function matchName(pattern: string, name: string): boolean {
-  return globToRegExp(pattern, { basenameAnywhere: false }).test(name);
+  return matchSegment(pattern.replace(/\*\*+/g, '*'), name) && !name.includes('/');
 }
 
 /** True when a glob has a wildcard in it (used to tell literal keep_env names from globs). */
