@@ -7,7 +7,7 @@ import type { Phase } from '../policy/phases.js';
 import { planScriptSteps } from './script-steps.js';
 import type { RunningProxy } from '../net/proxy.js';
 import type { BlockedConnection, ContactedHost, StepRecord, WriteRecord } from '../report/report.js';
-import { stripUrlCredentials } from '../profiles/npmrc.js';
+import { redactArgs } from '../profiles/npmrc.js';
 import { launch, type Outcome } from './launch.js';
 import { makePlan, prepare } from './plan-for.js';
 import { createStage, keepFreshIfUsed, removeStage, stagedNothing, startFresh, upperOf } from './stage-dirs.js';
@@ -147,7 +147,7 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
         if (pkg && proxy) for (const b of proxy.blocked()) if ((before.get(blockKey(b)) ?? 0) < b.count) attributed.set(blockKey(b), pkg);
         steps.push({
           phase: phase.name,
-          argv: [command.path, ...command.args].map(stripUrlCredentials),
+          argv: redactArgs([command.path, ...command.args]),
           ...(pkg ? { package: pkg } : {}),
           status: outcome.status,
           duration_ms: outcome.durationMs,

@@ -2,6 +2,7 @@
 // same as JSON (--explain --json). Nothing is run. Values of variables the user chose to
 // keep are never printed (they may be tokens); only names.
 
+import { redactArgs } from '../profiles/npmrc.js';
 import type { Policy } from '../policy/types.js';
 import type { LaunchPlan } from './types.js';
 
@@ -17,7 +18,7 @@ export function environmentView(p: Policy): { name: string; value?: string }[] {
 export function explainJson(p: Policy, plan: LaunchPlan, extra: { seccomp?: string[] } = {}): unknown {
   return {
     schema: 'safe-package/explain@1',
-    command: { exe: p.command.exe, path: p.command.path, args: p.command.args },
+    command: { exe: p.command.exe, path: p.command.path, args: redactArgs(p.command.args) },
     profile: p.profile.name,
     backend: { name: p.backend, reason: p.backendReason },
     user: { name: p.user.name, uid: p.user.uid, gid: p.user.gid, home: p.user.home, drop_privileges: p.dropPrivileges },
@@ -37,8 +38,8 @@ export function explainJson(p: Policy, plan: LaunchPlan, extra: { seccomp?: stri
     warnings: p.warnings,
     phases: p.phases.map((ph) => ({ name: ph.name, network: ph.network, credentials: ph.credentials, cache_writable: ph.cacheWritable, describe: ph.describe })),
     plan: {
-      argv: plan.argv,
-      jail_args: plan.jailArgs ?? null,
+      argv: redactArgs(plan.argv),
+      jail_args: plan.jailArgs ? redactArgs(plan.jailArgs) : null,
       cwd: plan.cwd,
       descriptors: plan.fds.map((f, i) => ({ fd: 3 + i, kind: f.kind, purpose: f.purpose, ...(f.kind === 'data' ? { bytes: f.data.length } : {}) })),
       mounts: plan.mounts,
@@ -55,7 +56,7 @@ export function explainText(p: Policy, plan: LaunchPlan, extra: { seccomp?: stri
   const section = (title: string) => out.push('', title);
   const item = (text: string) => out.push(`  ${text}`);
 
-  out.push(`safe-package would run: ${[p.command.path, ...p.command.args].join(' ')}`);
+  out.push(`safe-package would run: ${redactArgs([p.command.path, ...p.command.args]).join(' ')}`);
   item(`profile: ${p.profile.name} — ${p.profile.description}`);
   item(`backend: ${p.backend} (${p.backendReason})`);
   item(`as user: ${p.user.name} (uid ${p.user.uid}, gid ${p.user.gid})${p.dropPrivileges ? ', dropping root first' : ''}; HOME ${p.user.home}`);
@@ -104,8 +105,8 @@ export function explainText(p: Policy, plan: LaunchPlan, extra: { seccomp?: stri
   }
 
   section('Launch');
-  item(`argv: ${plan.argv.join(' ')}`);
-  if (plan.jailArgs) item(`bubblewrap arguments (passed on fd 3): ${plan.jailArgs.join(' ')}`);
+  item(`argv: ${redactArgs(plan.argv).join(' ')}`);
+  if (plan.jailArgs) item(`bubblewrap arguments (passed on fd 3): ${redactArgs(plan.jailArgs).join(" ")}`);
   plan.fds.forEach((f, i) => item(`fd ${3 + i}: ${f.purpose}${f.kind === 'data' ? ` (${f.data.length} bytes)` : ''}`));
   return out.join('\n') + '\n';
 }

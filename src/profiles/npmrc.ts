@@ -48,6 +48,23 @@ export function stripUrlCredentials(value: string): string {
   return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1');
 }
 
+/**
+ * One command-line argument as it may be printed or stored (report, --explain): every
+ * URL's `user:password@` cut out wherever it appears (`--registry=https://u:t@host/`),
+ * and the value of an auth setting (`--//host/:_authToken=…`, `--_auth=…`) replaced. Pure.
+ */
+export function redactArg(arg: string): string {
+  const out = arg.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@');
+  const m = /^--?([^=]+)=/.exec(out);
+  if (m && isAuthKey(m[1]!)) return `${out.slice(0, m[0].length)}***`;
+  return out;
+}
+
+export function redactArgs(args: readonly string[]): string[] {
+  // `--_authToken value` as two arguments: the value follows an auth flag.
+  return args.map((a, i) => (i > 0 && /^--?[^=]+$/.test(args[i - 1]!) && isAuthKey(args[i - 1]!.replace(/^--?/, '')) ? '***' : redactArg(a)));
+}
+
 export interface SanitizedNpmrc {
   readonly text: string;
   /** Names (never values) of the settings that were removed. */

@@ -6,7 +6,7 @@ import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import type { Policy } from '../policy/types.js';
 import type { Outcome } from '../backends/launch.js';
-import { stripUrlCredentials } from '../profiles/npmrc.js';
+import { redactArgs } from '../profiles/npmrc.js';
 
 export const REPORT_SCHEMA = 'safe-package/report@1';
 
@@ -116,7 +116,7 @@ export function buildReport(p: Policy, o: Outcome, version: string, startedAt: D
     safe_package_version: version,
     started_at: startedAt.toISOString(),
     duration_ms: o.durationMs,
-    command: { exe: p.command.exe, args: p.command.args.map(stripUrlCredentials), profile: p.profile.name },
+    command: { exe: p.command.exe, args: redactArgs(p.command.args), profile: p.profile.name },
     backend: p.backend,
     user: { name: p.user.name, uid: p.user.uid },
     // A phase of several steps (one per package) is named once.
