@@ -9,6 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { LaunchPlan } from '../plan/types.js';
 import { isatty } from 'node:tty';
 import { TerminalFilter } from './terminal-filter.js';
+import { armDeadline } from '../util/deadline.js';
 
 export interface Outcome {
   /** Exit status as a shell would report it: the program's own, or 128+N for signal N. */
@@ -254,12 +255,11 @@ export function launch(plan: LaunchPlan, options: LaunchOptions): Promise<Outcom
     return [s, h] as const;
   });
 
-  const timeout = setTimeout(() => {
+  const timeout = armDeadline(options.timeoutSeconds * 1000, () => {
     timedOut = true;
     deliver('SIGTERM');
     setTimeout(hardKill, grace).unref();
-  }, options.timeoutSeconds * 1000);
-  timeout.unref();
+  });
 
   return new Promise<Outcome>((resolve) => {
     let spawnError: NodeJS.ErrnoException | undefined;
@@ -272,7 +272,7 @@ export function launch(plan: LaunchPlan, options: LaunchOptions): Promise<Outcom
         process.stdin.off('end', onInputEnd);
         process.stdin.pause();
       }
-      clearTimeout(timeout);
+      timeout.clear();
       if (killTimer) clearTimeout(killTimer);
       for (const [s, h] of handlers) process.off(s, h);
       const status = parseBwrapStatus(statusText);

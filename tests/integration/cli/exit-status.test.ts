@@ -1,7 +1,8 @@
 // Exit statuses of docs/promises.md#p1-command-line, through the real CLI, with the sandbox and the none backend.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, chmodSync } from 'node:fs';
+import { writeFileSync, chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureUser, makeProject, runCli } from '../../support/cli.js';
 
@@ -52,4 +53,19 @@ test('--help and --version exit 0; no program is an error', async () => {
   const none = await runCli([], { cwd, user });
   assert.equal(none.status, 125);
   assert.match(none.stderr, /no program to run/);
+});
+
+test('a limits.timeout of 700 hours does not kill the jail at once (timer overflow)', async () => {
+  const { mkdirSync, chownSync } = await import('node:fs');
+  const cwd = makeProject(user);
+  const home = mkdtempSync(join(tmpdir(), 'sp-home-'));
+  chmodSync(home, 0o755);
+  mkdirSync(join(home, '.safe-package'));
+  writeFileSync(join(home, '.safe-package', 'config.json'), JSON.stringify({ limits: { timeout: '700h' } }));
+  chownSync(home, user.uid, user.gid);
+  chownSync(join(home, '.safe-package'), user.uid, user.gid);
+  chownSync(join(home, '.safe-package', 'config.json'), user.uid, user.gid);
+  const r = await runCli(['--network', 'none', '--', 'sh', '-c', 'sleep 1; echo survived'], { cwd, user, env: { HOME: home } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /survived/);
 });
