@@ -9,8 +9,13 @@
 
 import { StringDecoder } from 'node:string_decoder';
 
-/** CSI sequences that only colour text or move within the current screen. */
-const ALLOWED_CSI_FINAL = new Set(['m', 'K', 'G', 'A', 'B', 'C', 'D']);
+/**
+ * CSI sequences that only colour text or move within the current line (and down):
+ * colours (m), erase in line (K), column (G), cursor down, forward, back (B, C, D).
+ * Cursor up (A) is not among them: with it, erase-line reaches lines printed before, and
+ * a package could erase a warning (or safe-package's own lines) and print its own.
+ */
+const ALLOWED_CSI_FINAL = new Set(['m', 'K', 'G', 'B', 'C', 'D']);
 const MAX_SEQUENCE = 64;
 
 function visible(ch: string): string {

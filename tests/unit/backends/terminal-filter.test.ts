@@ -40,3 +40,8 @@ test('other control characters become visible; bidi overrides too', () => {
   assert.equal(run('bell\x07'), 'bell\\x07');
   assert.equal(run('\u202eevil'), '\\u202eevil');
 });
+
+test('cursor up (and so erasing lines printed before) is shown, not obeyed', () => {
+  assert.equal(run('warn: 3 vulnerabilities\n\x1b[1A\x1b[2Kall good\n'), 'warn: 3 vulnerabilities\n\\x1b[1A\x1b[2Kall good\n');
+  assert.doesNotMatch(run('\x1b[A\x1b[5A\x1b[F\x1bM'), /\x1b/);
+});
