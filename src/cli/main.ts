@@ -13,7 +13,7 @@ import { ConfigError } from '../config/schema.js';
 import { hostFacts } from '../host/facts.js';
 import { PolicyError, resolvePolicy } from '../policy/resolve.js';
 import type { Policy } from '../policy/types.js';
-import { MissingToolError } from '../host/system-tools.js';
+import { MissingToolError, RefusedToolError } from '../host/system-tools.js';
 import { buildReport, writeReport } from '../report/report.js';
 import { chooseStyle, neutralise, summaryLines } from '../report/summary.js';
 
@@ -96,6 +96,10 @@ export async function main(argv: readonly string[], invokedAs: string, io: Io = 
     if (err instanceof PolicyError) {
       fail(io, name, err.message, err.fix);
       return err.exitCode;
+    }
+    if (err instanceof RefusedToolError) {
+      fail(io, name, err.message, err.fix);
+      return EXIT_SAFE_PACKAGE_FAILED;
     }
     if (err instanceof MissingToolError) {
       fail(io, name, err.message);

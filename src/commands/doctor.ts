@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Io } from '../cli/main.js';
-import { findTool, installCommand, TOOLS, type ToolName } from '../host/system-tools.js';
+import { findTool, installCommand, RefusedToolError, TOOLS, type ToolName } from '../host/system-tools.js';
 import { bwrapVersion, diagnoseSandboxFailure, probeSandbox } from '../host/sandbox-probe.js';
 import { buildConfineFilter, buildJailFilter, hostSeccompArch } from '../seccomp/index.js';
 import { missingFeatures, probeConfine } from '../confine/helper.js';
@@ -74,9 +74,18 @@ export function runChecks(env: Readonly<Record<string, string | undefined>> = pr
   const major = Number(process.versions.node.split('.')[0]);
   add({ name: 'node', ok: major >= 20, required: true, detail: `Node.js ${process.versions.node}`, ...(major >= 20 ? {} : { fix: 'install Node.js 20 or newer' }) });
 
-  const bwrap = findTool('bwrap', env);
+  let bwrap: string | undefined;
+  let refused: RefusedToolError | undefined;
+  try {
+    bwrap = findTool('bwrap', env);
+  } catch (err) {
+    if (!(err instanceof RefusedToolError)) throw err;
+    refused = err;
+  }
   const version = bwrap ? bwrapVersion(bwrap) : undefined;
-  if (!bwrap || !version) {
+  if (refused) {
+    add({ backend: 'sandbox', name: 'bubblewrap', ok: false, required: true, detail: refused.message, fix: refused.fix });
+  } else if (!bwrap || !version) {
     add({ backend: 'sandbox', name: 'bubblewrap', ok: false, required: true, detail: bwrap ? `${bwrap} does not run` : 'not installed', fix: installCommand(TOOLS.bwrap) });
   } else {
     const recent = versionAtLeast(version, MIN_BWRAP);

@@ -65,3 +65,27 @@ test('doctor: auto takes the sandbox when its checks pass, else the landlock bac
   // Informational checks never decide.
   assert.equal(autoBackend([c('node', true), { ...c('bwrap', false, 'sandbox'), required: false }]), 'sandbox');
 });
+
+test('SAFE_PACKAGE_BWRAP: only a root-owned bwrap in root-owned, not group- or world-writable directories', async () => {
+  const { refusedOverride } = await import('../../../src/host/system-tools.js');
+  const fs: Record<string, { uid: number; mode: number; dir: boolean }> = {
+    '/': { uid: 0, mode: 0o755, dir: true },
+    '/opt': { uid: 0, mode: 0o755, dir: true },
+    '/opt/bwrap': { uid: 0, mode: 0o755, dir: false },
+    '/tmp': { uid: 0, mode: 0o1777, dir: true },
+    '/tmp/bwrap': { uid: 0, mode: 0o755, dir: false },
+    '/home': { uid: 0, mode: 0o755, dir: true },
+    '/home/u': { uid: 1000, mode: 0o755, dir: true },
+    '/home/u/bwrap': { uid: 0, mode: 0o755, dir: false },
+    '/opt/w': { uid: 0, mode: 0o775, dir: true },
+    '/opt/w/bwrap': { uid: 0, mode: 0o755, dir: false },
+  };
+  const lstat = (p: string) => (fs[p] ? { uid: fs[p]!.uid, mode: fs[p]!.mode, isFile: () => !fs[p]!.dir, isDirectory: () => fs[p]!.dir } : undefined);
+  assert.equal(refusedOverride('/opt/bwrap', lstat), null);
+  assert.equal(refusedOverride('/opt/missing/bwrap', lstat), '/opt/missing does not exist');
+  assert.match(refusedOverride('/tmp/bwrap', lstat)!, /\/tmp is writable by group or others/);
+  assert.match(refusedOverride('/home/u/bwrap', lstat)!, /\/home\/u is not owned by root/);
+  assert.match(refusedOverride('/opt/w/bwrap', lstat)!, /\/opt\/w is writable/);
+  assert.match(refusedOverride('/usr/bin/false', lstat)!, /called bwrap/);
+  assert.match(refusedOverride('bwrap', lstat)!, /absolute/);
+});
