@@ -8,6 +8,7 @@ import type { Policy } from '../policy/types.js';
 import { writeBlocker, type StatLike } from '../host/permissions.js';
 import { npmrcHasCredentials, sanitizeNpmrc } from '../profiles/npmrc.js';
 import { mountPointsUnder, parseMountinfo } from '../jail/check.js';
+import { shellQuote } from '../util/shell-quote.js';
 
 function ancestry(path: string): { path: string; st: StatLike }[] {
   const chain: { path: string; st: StatLike }[] = [];
@@ -34,7 +35,7 @@ export function checkProjectWritable(p: Policy): void {
     throw new ProjectNotWritableError(
       `the jail user ${p.user.name} cannot write the project: ${blocker}`,
       undefined,
-      `run as the project's owner (--user $(stat -c %U ${p.project.dir})), or give ${p.user.name} write access, or --user root (not recommended)`,
+      `run as the project's owner (--user $(stat -c %U ${shellQuote(p.project.dir)})), or give ${p.user.name} write access, or --user root (not recommended)`,
     );
   }
 }
@@ -64,7 +65,7 @@ export function checkStagedOwnership(p: Policy): void {
     throw new PolicyError(
       `the jail can only change project files owned by ${p.user.name} (uid ${p.user.uid}, gid ${p.user.gid}); not: ${foreign.join(', ')}`,
       undefined,
-      `chown -R ${p.user.uid}:${p.user.gid} ${p.project.dir}   (or run as the files' owner with --user)`,
+      `chown -R ${p.user.uid}:${p.user.gid} ${shellQuote(p.project.dir)}   (or run as the files' owner with --user)`,
     );
   }
 }
@@ -115,7 +116,7 @@ export function prepareCacheDirs(p: Policy): void {
     const base = dirname(p.cacheDir);
     mkdirSync(base, { recursive: true, mode: 0o755 });
     const b = lstatSync(base);
-    if (!b.isDirectory() || b.uid !== 0) throw new PolicyError(`${base} must be a directory owned by root`, undefined, `sudo rm -rf ${base} (safe-package recreates it)`);
+    if (!b.isDirectory() || b.uid !== 0) throw new PolicyError(`${base} must be a directory owned by root`, undefined, `sudo rm -rf ${shellQuote(base)} (safe-package recreates it)`);
     if ((b.mode & 0o777) !== 0o755) chmodSync(base, 0o755);
   }
   mkdirSync(p.cacheDir, { recursive: true, mode: 0o700 });

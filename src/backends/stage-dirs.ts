@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { findTool } from '../host/system-tools.js';
 import { PolicyError } from '../policy/resolve.js';
 import type { Policy } from '../policy/types.js';
+import { shellQuote } from '../util/shell-quote.js';
 
 export const SHARED_STAGE_ROOT = '/var/tmp/safe-package';
 
@@ -26,7 +27,7 @@ function ensureRootOwnedDir(dir: string, mode: number): void {
   // A pre-created symlink or someone else's directory here would let them redirect or
   // watch our staging: refuse.
   if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) {
-    throw new PolicyError(`${dir} must be a directory owned by root and not writable by others`, undefined, `sudo rm -rf ${dir} (safe-package recreates it)`);
+    throw new PolicyError(`${dir} must be a directory owned by root and not writable by others`, undefined, `sudo rm -rf ${shellQuote(dir)} (safe-package recreates it)`);
   }
 }
 

@@ -3,7 +3,7 @@
 
 import { createJail, checkJail, JailError, resolveHostUser, type JailCreateResult, type JailProblem } from '../jail/index.js';
 import { posix } from 'node:path';
-import { shellQuote } from '../jail/quote.js';
+import { shellQuote } from '../util/shell-quote.js';
 
 export interface JailCommandIo {
   stdout: NodeJS.WritableStream;

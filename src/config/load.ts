@@ -7,6 +7,7 @@ import { ConfigError, validateConfigDocument } from './schema.js';
 import { resolveLayers } from './layer.js';
 import { readTrustStore, sha256Hex, trustStateOf } from './trust.js';
 import type { ConfigLayer, ConfigValues, LayerKind, ResolvedConfig } from './types.js';
+import { shellQuote } from '../util/shell-quote.js';
 
 export const SYSTEM_CONFIG = '/etc/safe-package/config.json';
 
@@ -47,10 +48,10 @@ export function checkConfigOwnership(path: string, st: Stats, kind: LayerKind, u
   if (kind === 'project') return undefined; // untrusted anyway; see layer.ts
   const owners = kind === 'system' ? [0] : [uid, 0];
   if (!owners.includes(st.uid)) {
-    return `${path} is owned by uid ${st.uid}; it must belong to ${kind === 'system' ? 'root' : 'you or root'} (fix: chown ${kind === 'system' ? 'root' : uid} ${path})`;
+    return `${path} is owned by uid ${st.uid}; it must belong to ${kind === 'system' ? 'root' : 'you or root'} (fix: chown ${kind === 'system' ? 'root' : uid} ${shellQuote(path)})`;
   }
   if ((st.mode & 0o022) !== 0) {
-    return `${path} is writable by group or others, so another user could change your policy (fix: chmod go-w ${path})`;
+    return `${path} is writable by group or others, so another user could change your policy (fix: chmod go-w ${shellQuote(path)})`;
   }
   return undefined;
 }

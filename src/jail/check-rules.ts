@@ -43,7 +43,7 @@
 
 import { posix } from 'node:path';
 import type { AncestorEntry, JailEntry, JailProblem, JailScan, JailTarget } from './types.js';
-import { shellQuote } from './quote.js';
+import { shellQuote } from '../util/shell-quote.js';
 
 const S_ISUID = 0o4000;
 const S_ISGID = 0o2000;

@@ -20,7 +20,7 @@ import { JailError, JailWriter, treeBytes } from './jail-writer.js';
 import { ancestorChain, scanJail } from './check.js';
 import { judgeAncestors, judgeJail } from './check-rules.js';
 import { hostGroupName, resolveHostUser } from './accounts.js';
-import { shellQuote } from './quote.js';
+import { shellQuote } from '../util/shell-quote.js';
 import { JAIL_MARKER, JAIL_PATH, type ExecutableReport, type JailCreateOptions, type JailCreateResult, type JailProblem } from './types.js';
 
 export { JailError } from './jail-writer.js';

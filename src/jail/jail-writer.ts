@@ -49,7 +49,7 @@ import { randomHex } from '../util/crypto.js';
 import { posix } from 'node:path';
 import { onlyRootCanChange, openRegular } from './host-files.js';
 import type { AddedKind, JailAddition } from './types.js';
-import { shellQuote } from './quote.js';
+import { shellQuote } from '../util/shell-quote.js';
 import { JailError } from './errors.js';
 
 export { JailError };

@@ -22,6 +22,7 @@ import { parseHostRule } from '../net/host-rule.js';
 import { decidePhases } from './phases.js';
 import { buildEnvironment, SANE_PATH } from './environment.js';
 import type { BackendName, Invoker, JailUser, Policy } from './types.js';
+import { shellQuote } from '../util/shell-quote.js';
 
 export class PolicyError extends Error {
   constructor(
@@ -190,7 +191,7 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
   }
   const rootDir = v.root_dir !== undefined ? host.realpath(v.root_dir) : undefined;
   if (rootDir !== undefined && backend !== 'none' && !host.exists(rootDir)) {
-    throw new PolicyError(`the jail directory ${v.root_dir} does not exist`, EXIT_SAFE_PACKAGE_FAILED, `build one with: safe-package jail create ${v.root_dir} --with ${exe}`);
+    throw new PolicyError(`the jail directory ${v.root_dir} does not exist`, EXIT_SAFE_PACKAGE_FAILED, `build one with: safe-package jail create ${shellQuote(v.root_dir ?? "")} --with ${shellQuote(exe)}`);
   }
   if (v.root_dir !== undefined && backend !== 'chroot' && backend !== 'sandbox') {
     warnings.push(`root_dir is ignored by the ${backend} backend`);

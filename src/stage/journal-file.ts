@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { serializeHeader, serializePhase, type JournalHeader, type Phase } from './journal.js';
+import { shellQuote } from '../util/shell-quote.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = constants;
 
@@ -40,8 +41,8 @@ export function checkPrivateDir(dir: string): void {
   const st = lstatSync(dir);
   const uid = process.getuid?.() ?? -1;
   if (!st.isDirectory()) throw new Error(`state directory ${dir} is not a directory (a symlink is not followed)`);
-  if (st.uid !== uid) throw new Error(`state directory ${dir} belongs to uid ${st.uid}, not to us (uid ${uid}); fix: chown ${uid} ${dir}`);
-  if (st.mode & 0o022) throw new Error(`state directory ${dir} is writable by others (mode 0${(st.mode & 0o777).toString(8)}); fix: chmod go-w ${dir}`);
+  if (st.uid !== uid) throw new Error(`state directory ${dir} belongs to uid ${st.uid}, not to us (uid ${uid}); fix: chown ${uid} ${shellQuote(dir)}`);
+  if (st.mode & 0o022) throw new Error(`state directory ${dir} is writable by others (mode 0${(st.mode & 0o777).toString(8)}); fix: chmod go-w ${shellQuote(dir)}`);
 }
 
 export class JournalWriter {

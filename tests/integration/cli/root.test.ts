@@ -65,3 +65,21 @@ test('as root, the jail user\'s cache directory is made reachable even after a r
   assert.match(npm.stdout, /^\d+\.\d+\.\d+/);
   assert.equal(statSync('/var/cache/safe-package/uid-65534/npm').uid, 65534);
 });
+
+test('fix lines quote the project path: a directory named `proj; touch pwned` cannot run a command when pasted', async () => {
+  const { mkdirSync, mkdtempSync, chmodSync, existsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const base = mkdtempSync(join(tmpdir(), 'sp-quote-'));
+  chmodSync(base, 0o755);
+  const cwd = join(base, 'proj; touch pwned');
+  mkdirSync(cwd); // root-owned: nobody cannot write it, and the sandbox was asked for
+  const r = await runCli(['--backend', 'sandbox', '--network', 'none', '--', 'true'], { cwd });
+  assert.equal(r.status, 125, r.stderr);
+  const fix = r.stderr.split('\n').find((l) => l.includes('fix:')) ?? '';
+  assert.ok(fix.includes(`'${cwd}'`), fix);
+  // Pasted into a shell, the quoted fix names the directory and runs nothing else.
+  const { spawnSync } = await import('node:child_process');
+  spawnSync('/bin/sh', ['-c', `echo ${fix.slice(fix.indexOf("'"), fix.lastIndexOf("'") + 1)}`], { cwd: base });
+  assert.equal(existsSync(join(base, 'pwned')), false);
+});
