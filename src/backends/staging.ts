@@ -72,7 +72,9 @@ export async function reviewAndCommit(p: Policy, runDir: string, outcome: Outcom
         writeGlobs: p.project.write,
         manifest: p.profile.manifest,
         lockfiles: p.profile.lockfiles,
-        registryHosts: p.network.allow.length ? p.network.allow : undefined,
+        // Always checked, whatever the network mode: a lockfile written with --network none
+        // is read by the next install all the same.
+        registryHosts: p.network.allow,
       }),
       { code: outcome.signal ? null : outcome.status, signal: outcome.signal ?? null },
     );

@@ -257,11 +257,9 @@ function fileContentRefusal(f: EntryFacts, policy: ClassifyPolicy): string | nul
     if (!policy.lockfiles.includes(f.path)) {
       return `lockfile of another package manager (only ${policy.lockfiles.join(', ') || 'none'} may change)`;
     }
-    if (policy.registryHosts) {
-      if (f.text === undefined) return `${f.path} could not be read for review`;
-      const v = checkLockfile(f.path, f.text, policy.registryHosts);
-      return v.ok ? null : v.reason;
-    }
+    if (f.text === undefined) return `${f.path} could not be read for review`;
+    const v = checkLockfile(f.path, f.text, policy.registryHosts ?? []);
+    return v.ok ? null : v.reason;
   }
   return null;
 }

@@ -32,7 +32,12 @@ export function checkLockfile(name: string, text: string, registryHosts: readonl
   } else if (name === 'yarn.lock') {
     urls = [...text.matchAll(/^\s+resolved:?\s+"?([^"\s]+)"?\s*$/gm)].map((m) => m[1]!);
   } else if (name === 'pnpm-lock.yaml') {
-    urls = [...text.matchAll(/tarball:\s*['"]?([^'"\s,}]+)/g)].map((m) => m[1]!);
+    // Registry packages carry only an integrity; others a tarball URL, or (git
+    // dependencies) a repo, which may be written without a scheme (git@host:owner/repo).
+    urls = [
+      ...[...text.matchAll(/tarball:\s*['"]?([^'"\s,}]+)/g)].map((m) => m[1]!),
+      ...[...text.matchAll(/\brepo:\s*['"]?([^'"\s,}]+)/g)].map((m) => repoUrl(m[1]!)),
+    ];
   } else {
     urls = [...text.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s"',}]+/gi)].map((m) => m[0]);
   }
@@ -49,6 +54,14 @@ export function checkLockfile(name: string, text: string, registryHosts: readonl
     };
   }
   return { ok: true };
+}
+
+/** A pnpm `repo:` as a URL whose host can be checked: scp-like and bare forms included. Pure. */
+export function repoUrl(repo: string): string {
+  const scp = /^(?:[^@/\s]+@)?([^:/\s]+):(?!\/\/)(.*)$/.exec(repo);
+  if (scp && !/^[a-z][a-z0-9+.-]*$/i.test(scp[1]!) ) return `ssh://${scp[1]}/${scp[2]}`;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(repo)) return repo;
+  return `https://${repo}`;
 }
 
 function collectResolved(v: JsonValue, out: string[]): void {

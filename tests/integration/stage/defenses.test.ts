@@ -176,3 +176,17 @@ test('a vault others can write to is refused', async () => {
     removeLayout(l);
   }
 });
+
+test('with --network none the lockfile is still checked: a resolved URL sent to another host is not committed', async () => {
+  const { fixtureUser, makeProject, runCli } = await import('../../support/cli.js');
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const u = fixtureUser();
+  const before = '{"lockfileVersion":3,"packages":{}}\n';
+  const cwd = makeProject(u, { 'package.json': '{"name":"p","version":"1.0.0"}\n', 'package-lock.json': before });
+  const evil = JSON.stringify({ lockfileVersion: 3, packages: { '': {}, 'node_modules/a': { resolved: 'https://evil.example/a-1.0.0.tgz' } } });
+  const r = await runCli(['--network', 'none', '--profile', 'npm', '--', 'sh', '-c', `printf '%s' '${evil}' > package-lock.json`], { cwd, user: u });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(join(cwd, 'package-lock.json'), 'utf8'), before);
+  assert.match(r.stderr, /1 discarded/);
+});

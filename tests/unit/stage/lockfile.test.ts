@@ -46,3 +46,17 @@ test('host matching: ports, credentials in URLs, case', () => {
   assert.equal(foreignHost('https://user:pw@registry.npmjs.org/a', hosts), 'registry.npmjs.org', 'userinfo is a smell, not a registry URL');
   assert.equal(foreignHost('https://registry.npmjs.org.evil.example/a', hosts), 'registry.npmjs.org.evil.example');
 });
+
+test('pnpm git dependencies (`repo:`) are checked too, in every form pnpm writes', () => {
+  const pnpm = (repo: string) => `packages:\n  evil@git+x:\n    resolution: {commit: abc, repo: ${repo}, type: git}\n`;
+  for (const repo of ['https://evil.example/x/y.git', 'git+ssh://git@evil.example/x/y.git', 'git@evil.example:x/y.git', 'evil.example/x/y']) {
+    const v = checkLockfile('pnpm-lock.yaml', pnpm(repo), hosts);
+    assert.equal(v.ok, false, repo);
+    assert.match((v as { reason: string }).reason, /evil\.example/, repo);
+  }
+  assert.equal(checkLockfile('pnpm-lock.yaml', pnpm('https://registry.npmjs.org/x'), hosts).ok, true);
+});
+
+test('with no registry host at all (--network none), any remote URL in a lockfile is foreign', () => {
+  assert.equal(checkLockfile('package-lock.json', lock('https://registry.npmjs.org/a/-/a-1.0.0.tgz'), []).ok, false);
+});
