@@ -5,6 +5,8 @@
 import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { compileGlobs } from '../util/glob.js';
+import { PolicyError } from '../policy/resolve.js';
+import { shellQuote } from '../util/shell-quote.js';
 
 export type TopLevel = { readonly kind: 'symlink'; readonly target: string } | { readonly kind: 'dir' };
 
@@ -67,13 +69,21 @@ function lexists(p: string): boolean {
 /** Directories that belong to a tool, not to the user: their *.pem and *.key are data. */
 const TOOL_OWNED_DIRS = new Set(['node_modules', '.git', '.venv', 'venv', 'site-packages', '__pycache__', '.pnpm-store', '.yarn']);
 
+/** The hidden-file walk could not see the whole project: files beyond it would be visible. */
+export class IncompleteWalkError extends PolicyError {}
+
+/** Entries the hidden-file walk looks at before it gives up (and the run is refused). */
+export const HIDE_WALK_LIMIT = 2_000_000;
+
 /**
  * Walks the project for files matching `hide`. Tool-owned directories (node_modules,
  * .git, virtual environments) are skipped: they are large, secrets there are not the
- * user's, and hiding a package's certificate bundle would break it.
- * The walk is bounded so a huge tree cannot stall start-up.
+ * user's, and hiding a package's certificate bundle would break it. A pattern that names
+ * one path (`.git/config`) is looked up directly, tool-owned directory or not. The walk
+ * is complete or the run is refused: a directory it cannot read, or more entries than
+ * `limit`, would leave what is beyond it visible.
  */
-export function findHidden(projectDir: string, patterns: readonly string[], limit = 200_000): { path: string; dir: boolean }[] {
+export function findHidden(projectDir: string, patterns: readonly string[], limit = HIDE_WALK_LIMIT): { path: string; dir: boolean }[] {
   const match = compileGlobs(patterns, { basenameAnywhere: true });
   const out: { path: string; dir: boolean }[] = [];
   const seen = new Set<string>();
@@ -83,11 +93,22 @@ export function findHidden(projectDir: string, patterns: readonly string[], limi
     let entries;
     try {
       entries = readdirSync(join(projectDir, rel), { withFileTypes: true });
-    } catch {
-      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // removed while we looked
+      throw new IncompleteWalkError(
+        `cannot look for hidden files in ${join(projectDir, rel)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): files there that match "hide" would be visible to the jail`,
+        undefined,
+        `make it readable by you (chmod u+rx ${shellQuote(join(projectDir, rel))}), or move it out of the project`,
+      );
     }
     for (const e of entries) {
-      if (++visited > limit) return;
+      if (++visited > limit) {
+        throw new IncompleteWalkError(
+          `the project has more than ${limit} files outside node_modules and .git; safe-package stops looking for hidden files there rather than leave some visible`,
+          undefined,
+          'run in a smaller directory (the package\'s own, not a whole monorepo or home), or move generated trees out of the project',
+        );
+      }
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (match(r)) {
         const hidden = e.isSymbolicLink() ? linkedInside(projectDir, realRoot, r) : { path: join(projectDir, r), dir: e.isDirectory() };
@@ -101,6 +122,20 @@ export function findHidden(projectDir: string, patterns: readonly string[], limi
     }
   };
   walk('');
+  // Literal paths are found wherever they are, inside tool-owned directories too.
+  for (const p of patterns) {
+    if (!p.includes('/') || /[*?]/.test(p)) continue;
+    const path = join(projectDir, p);
+    let st;
+    try {
+      st = lstatSync(path);
+    } catch {
+      continue;
+    }
+    if (seen.has(path) || st.isSymbolicLink()) continue;
+    seen.add(path);
+    out.push({ path, dir: st.isDirectory() });
+  }
   return out;
 }
 

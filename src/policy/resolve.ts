@@ -35,7 +35,15 @@ export class PolicyError extends Error {
 }
 
 /** docs/promises.md#p13-hide-defaults: hidden from the jail even though they sit in the project. */
-export const DEFAULT_HIDE = ['.env', '.env.*', '*.pem', '*.key', 'id_rsa*', 'id_ed25519*', 'id_ecdsa*', 'id_dsa*'];
+export const DEFAULT_HIDE = [
+  '.env', '.env.*', '.envrc', '*.pem', '*.key', '*.p12', '*.pfx', '*.tfvars', 'id_rsa*', 'id_ed25519*', 'id_ecdsa*', 'id_dsa*',
+  '.netrc', '.pypirc', '.git-credentials', '.docker/config.json',
+  // actions/checkout keeps the job's token in .git/config (http.extraheader) by default.
+  '.git/config',
+  // Registry configuration below the top level carries tokens as often as the top-level
+  // one, which is kept (sanitized) because the package manager reads it.
+  '*/**/.npmrc', '*/**/.yarnrc.yml',
+];
 
 /** Inside the jail's own network namespace: where the bridge to the proxy listens. */
 export const JAIL_PROXY_URL = 'http://127.0.0.1:3128';

@@ -54,7 +54,7 @@ export function stripUrlCredentials(value: string): string {
  * and the value of an auth setting (`--//host/:_authToken=…`, `--_auth=…`) replaced. Pure.
  */
 export function redactArg(arg: string): string {
-  const out = arg.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@');
+  const out = arg.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1');
   const m = /^--?([^=]+)=/.exec(out);
   if (m && isAuthKey(m[1]!)) return `${out.slice(0, m[0].length)}***`;
   return out;
