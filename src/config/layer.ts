@@ -11,7 +11,9 @@
 import type { ConfigKey, ConfigLayer, ConfigValues, IgnoredSetting, LimitsConfig, NetworkMode, ResolvedConfig } from './types.js';
 
 export const DEFAULT_LIMITS: Required<LimitsConfig> = {
-  processes: 1024,
+  // Processes the jail may start beyond those its user already runs: install scripts
+  // need a few dozen; a fork bomb on a shared CI runner stops here.
+  processes: 256,
   file_size: 4 * 1024 ** 3,
   open_files: 16384,
   timeout: 3600,

@@ -5,7 +5,7 @@ export type BackendChoice = 'auto' | 'sandbox' | 'landlock' | 'chroot' | 'none';
 export type NetworkMode = 'registry' | 'none' | 'host';
 
 export interface LimitsConfig {
-  /** RLIMIT_NPROC for the jail user: stops fork bombs. */
+  /** Processes the jail may start beyond those its user already runs (RLIMIT_NPROC counts them all): stops fork bombs. */
   processes?: number;
   /** RLIMIT_FSIZE in bytes: the largest file a jailed process may write. */
   file_size?: number;

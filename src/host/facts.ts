@@ -12,6 +12,7 @@ import { programNeeds } from './program.js';
 import { probeSandbox, sandboxInstalled } from './sandbox-probe.js';
 import { findTool } from './system-tools.js';
 import { probeConfine } from '../confine/helper.js';
+import { tasksOf } from './tasks.js';
 
 /** safe-package's own cache for a jail user: never the user's ~/.npm or ~/.cache/pip. */
 export function cacheDirFor(invokerHome: string, env: Readonly<Record<string, string | undefined>>, jailUid: number, dropPrivileges: boolean): string {
@@ -47,6 +48,7 @@ export function hostFacts(invokedAs: string): HostFacts {
     },
     sandboxInstalled: () => sandboxInstalled(env),
     probeLandlock: () => probeConfine(),
+    tasksOf: (uid) => tasksOf(uid),
     probeSandbox: (user, drop) => {
       const setpriv = findTool('setpriv');
       return probeSandbox(drop && setpriv ? { uid: user.uid, gid: user.gid, setpriv } : undefined);

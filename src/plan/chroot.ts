@@ -41,7 +41,7 @@ export function planChroot(p: Policy, tools: ChrootTools, hasProcDir: boolean): 
     ...(p.network.mode === 'none' ? ['--net'] : []),
     '--',
     tools.prlimit,
-    `--nproc=${p.limits.processes}`,
+    `--nproc=${p.processRlimit}`,
     `--fsize=${p.limits.file_size}`,
     `--nofile=${p.limits.open_files}`,
     '--core=0',
@@ -70,7 +70,7 @@ export function planChroot(p: Policy, tools: ChrootTools, hasProcDir: boolean): 
     hardening: [
       `supplementary groups cleared; gid ${p.user.gid} then uid ${p.user.uid}; capabilities gone with root`,
       'no_new_privs',
-      `rlimits: processes ${p.limits.processes}, file size ${p.limits.file_size} bytes, open files ${p.limits.open_files}, no core dumps`,
+      `rlimits: processes ${p.limits.processes} beyond the user's own (RLIMIT_NPROC ${p.processRlimit}), file size ${p.limits.file_size} bytes, open files ${p.limits.open_files}, no core dumps`,
       `wall-clock timeout ${p.limits.timeout}s`,
     ],
     lifetime: 'pid-namespace',

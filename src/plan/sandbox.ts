@@ -269,7 +269,7 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
 
   // Resource limits are set on bubblewrap and inherited by everything in the jail.
   const limits = [
-    `--nproc=${p.limits.processes}`,
+    `--nproc=${p.processRlimit}`,
     `--fsize=${p.limits.file_size}`,
     `--nofile=${p.limits.open_files}`,
     '--core=0',
@@ -297,7 +297,7 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
       'seccomp filter (see below)',
       'new session (no controlling terminal: TIOCSTI impossible)',
       'nested user namespaces disabled',
-      `rlimits: processes ${p.limits.processes}, file size ${p.limits.file_size} bytes, open files ${p.limits.open_files}, no core dumps`,
+      `rlimits: processes ${p.limits.processes} beyond the user's own (RLIMIT_NPROC ${p.processRlimit}), file size ${p.limits.file_size} bytes, open files ${p.limits.open_files}, no core dumps`,
       `wall-clock timeout ${p.limits.timeout}s`,
       'dies with safe-package',
       ...(input.bridge ? [`network: only the proxy, through a bridge on 127.0.0.1:${input.bridge.port} inside`] : []),

@@ -66,6 +66,8 @@ export interface HostFacts {
   /** Cheap: is bubblewrap installed (nothing is run)? */
   sandboxInstalled(): SandboxProbe;
   toolConfig(profile: ProfileName, jailHome: string, nodePath: string | undefined, args: readonly string[]): ToolConfig;
+  /** Processes and threads the user runs now (what RLIMIT_NPROC already counts). */
+  tasksOf(uid: number): number;
   /** safe-package's own cache directory for a profile's caches (created by the runner). */
   cacheDir(user: JailUser, dropPrivileges: boolean): string;
 }
@@ -337,6 +339,7 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
     phases,
     ...(rebuildTool !== undefined ? { rebuildTool } : {}),
     limits,
+    processRlimit: limits.processes + host.tasksOf(user.uid),
     output: { ...(v.report !== undefined ? { report: v.report } : {}), strict: v.strict ?? false, quiet: cli.quiet },
     warnings,
     config,

@@ -80,6 +80,11 @@ export interface Policy {
   readonly rebuildTool?: string;
   readonly removedCredentials: readonly string[];
   readonly limits: Required<LimitsConfig>;
+  /**
+   * RLIMIT_NPROC for the jail: `limits.processes` beyond what the jail user already runs
+   * (the kernel counts every process and thread of the uid, not only the jail's).
+   */
+  readonly processRlimit: number;
   readonly output: { readonly report?: string; readonly strict: boolean; readonly quiet: boolean };
   readonly warnings: readonly string[];
   readonly config: ResolvedConfig;

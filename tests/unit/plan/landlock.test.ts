@@ -37,6 +37,7 @@ function policy(over: Partial<Policy> = {}): Policy {
     phases: decidePhases({ profile: 'npm', args: ['ci'], twoPhase: true }).phases,
     rebuildTool: '/usr/bin/npm',
     limits: { processes: 256, file_size: 1000, open_files: 50, timeout: 60 },
+    processRlimit: 270,
     output: { strict: false, quiet: false },
     warnings: [],
     config: { values: {}, origin: {}, ignored: [], layers: [] },

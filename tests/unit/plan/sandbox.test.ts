@@ -26,6 +26,7 @@ function policy(over: Partial<Policy> = {}): Policy {
     credentials: { files: [{ path: '/home/dev/.npmrc', content: '//r/:_authToken=SECRET\n', from: '/home/dev/.npmrc' }], env: { NPM_TOKEN: 'SECRET' } },
     phases: [],
     limits: { processes: 100, file_size: 1000, open_files: 50, timeout: 60 },
+    processRlimit: 114,
     output: { strict: false, quiet: false },
     warnings: [],
     config: { values: {}, origin: {}, ignored: [], layers: [] },
@@ -87,7 +88,7 @@ test('descriptors line up with the arguments that name them', () => {
 test('rlimits and, as root, the privilege drop come first', () => {
   const plan = planSandbox({ policy: policy({ dropPrivileges: true, user: { name: 'nobody', uid: 65534, gid: 65534, groupName: 'nogroup', home: '/nonexistent' } }), layout, tools, seccomp: Buffer.alloc(8), emptyFile: '/c/empty' });
   assert.deepEqual(plan.argv.slice(0, 6), ['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--no-new-privs', '--']);
-  assert.ok(plan.argv.includes('--nproc=100'));
+  assert.ok(plan.argv.includes('--nproc=114'), 'limits.processes beyond the user\'s own 14');
   assert.ok(plan.argv.includes('--core=0'));
 });
 

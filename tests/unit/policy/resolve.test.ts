@@ -32,6 +32,7 @@ function facts(over: Partial<HostFacts> & { uid?: number; sandboxOk?: boolean; l
     sandboxInstalled: () => (over.sandboxOk === false ? { ok: false, reason: 'no userns', fix: 'enable it' } : { ok: true, bwrap: '/usr/bin/bwrap' }),
     toolConfig: () => ({ registries: ['https://registry.npmjs.org/'], registryHosts: ['registry.npmjs.org:443'], files: [], readOnlyPaths: [], env: {}, removedCredentials: [], credentials: { files: [], env: {} } }),
     cacheDir: () => '/home/dev/.cache/safe-package',
+    tasksOf: () => 7,
     probeLandlock: () => (over.landlockAbi ? { ok: true, abi: over.landlockAbi, helper: '/sp-confine' } : { ok: false, abi: 0, reason: 'the kernel has no Landlock' }),
     ...over,
   };
@@ -149,4 +150,11 @@ test('a sandbox that failed to start for this run: the fallback reason is carrie
   const p = resolvePolicy(cli, resolved, facts({ landlockAbi: 6 }), 'bubblewrap cannot create namespaces here');
   assert.equal(p.backend, 'landlock');
   assert.equal(p.backendReason, 'auto: bubblewrap cannot create namespaces here; Landlock ABI 6');
+});
+
+test('the process limit: 256 beyond what the jail user already runs (RLIMIT_NPROC counts every process of the uid)', () => {
+  const p = resolve(['npm', 'ci']);
+  assert.equal(p.limits.processes, 256);
+  assert.equal(p.processRlimit, 263);
+  assert.equal(resolve(['npm', 'ci'], facts(), { limits: { processes: 40 } }).processRlimit, 47);
 });
