@@ -45,7 +45,7 @@ export function prepareLandlockRun(p: Policy, runDirPath: string, freshDirs: rea
   if (owner) chownSync(tmp, owner.uid, owner.gid);
   const shadowDir = join(runDir, 'shadow');
   mkdirSync(shadowDir, { mode: 0o700 });
-  const npmrc = projectNpmrcOverride(p);
+  const npmrc = projectNpmrcOverride(p)?.text;
   const shadow = createShadow({
     projectDir: p.project.dir,
     shadowDir,

@@ -73,7 +73,7 @@ interface SandboxHost {
   readonly arch: SeccompArch;
   readonly seccomp: Buffer;
   readonly layout: HostLayout;
-  readonly npmrc: string | undefined;
+  readonly npmrc: { text: string; dropped: string[]; removed: string[] } | undefined;
   readonly bwrap: string;
   readonly prlimit: string;
   readonly setpriv: string;
@@ -178,7 +178,7 @@ export function makePlan(p: Policy, paths: RunPaths, step: StepSpec = {}): Plann
         ...(phase ? { phase } : {}),
         ...(command ? { command } : {}),
         ...(writable ? { writable } : {}),
-        ...(host.npmrc !== undefined ? { projectNpmrc: host.npmrc } : {}),
+        ...(host.npmrc !== undefined ? { projectNpmrc: host.npmrc.text, projectNpmrcDropped: host.npmrc.dropped } : {}),
       });
       return { plan, seccomp: describeJailFilter(host.arch) };
     }

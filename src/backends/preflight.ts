@@ -6,7 +6,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { PolicyError } from '../policy/resolve.js';
 import type { Policy } from '../policy/types.js';
 import { writeBlocker, type StatLike } from '../host/permissions.js';
-import { npmrcHasCredentials, sanitizeNpmrc } from '../profiles/npmrc.js';
+import { npmrcHasCredentials, projectNpmrcForJail } from '../profiles/npmrc.js';
 import { mountPointsUnder, parseMountinfo } from '../jail/check.js';
 import { shellQuote } from '../util/shell-quote.js';
 
@@ -134,8 +134,13 @@ export function prepareCacheDirs(p: Policy): void {
   }
 }
 
-/** The project's .npmrc without its auth lines, when it has any (docs/promises.md#p13-hide-defaults). */
-export function projectNpmrcOverride(p: Policy): string | undefined {
+/**
+ * The project's .npmrc as the jail sees it, when it has one: without its auth lines
+ * (docs/promises.md#p13-hide-defaults) and without every setting that could name a program
+ * npm runs before any lifecycle script (`git=`, `script-shell=`, `node-options=`, …: a
+ * cloned repository chooses its .npmrc, and the download phase holds the registry token).
+ */
+export function projectNpmrcOverride(p: Policy): { text: string; dropped: string[]; removed: string[] } | undefined {
   if (p.profile.registry !== 'npm') return undefined;
   let text: string;
   try {
@@ -143,5 +148,6 @@ export function projectNpmrcOverride(p: Policy): string | undefined {
   } catch {
     return undefined;
   }
-  return npmrcHasCredentials(text) ? sanitizeNpmrc(text).text : undefined;
+  const jail = projectNpmrcForJail(text);
+  return jail.dropped.length || jail.removed.length || npmrcHasCredentials(text) ? jail : undefined;
 }

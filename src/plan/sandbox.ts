@@ -73,6 +73,8 @@ export interface SandboxInput {
   readonly seccomp: Buffer;
   /** A sanitized copy of the project's .npmrc, when the original holds credentials. */
   readonly projectNpmrc?: string;
+  /** Settings of the project .npmrc left out (they could name a program npm runs), by name. */
+  readonly projectNpmrcDropped?: readonly string[];
   /** When given, project writes are staged in an overlay and reviewed afterwards. */
   readonly stage?: StageDirs;
   /** When given, the jail reaches the network through this bridge and the proxy. */
@@ -249,7 +251,8 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
   if (input.projectNpmrc !== undefined) {
     const where = join(p.project.dir, '.npmrc');
     args.push('--ro-bind-data', String(dataFd('project .npmrc without credentials', input.projectNpmrc)), where);
-    mounts.push({ where, what: 'data', from: 'the project .npmrc without its auth lines' });
+    const dropped = input.projectNpmrcDropped?.length ? `; settings left out: ${input.projectNpmrcDropped.join(', ')}` : '';
+    mounts.push({ where, what: 'data', from: `the project .npmrc without its auth lines${dropped}` });
   }
 
   // Credential-free configuration (npmrc, pip.conf).

@@ -54,6 +54,22 @@ export interface PhaseInput {
   readonly args: readonly string[];
   /** The profile supports two phases (npm, pnpm, yarn) and the run can stage them. */
   readonly twoPhase: boolean;
+  /** The project has a .pnpmfile.cjs/.mjs (pnpm runs it on every install). */
+  readonly pnpmfile?: boolean;
+}
+
+/**
+ * The download phase's environment: lifecycle scripts off, and no other code the project
+ * chooses. pnpm runs the project's .pnpmfile.cjs on every install (only ignored when there
+ * is one: pnpm records the choice in its state); yarn 1 first runs the release named by
+ * `yarn-path` / `yarnPath` in the project's .yarnrc / .yarnrc.yml. (npm's own vectors are
+ * in the project .npmrc, which the jail sees allowlisted: profiles/npmrc.ts.) Pure.
+ */
+export function installPhaseEnv(tool: 'npm' | 'pnpm' | 'yarn', pnpmfile: boolean): Record<string, string> {
+  const env: Record<string, string> = { npm_config_ignore_scripts: 'true', pnpm_config_ignore_scripts: 'true', YARN_IGNORE_SCRIPTS: 'true' };
+  if (tool === 'pnpm' && pnpmfile) Object.assign(env, { pnpm_config_ignore_pnpmfile: 'true', npm_config_ignore_pnpmfile: 'true' });
+  if (tool === 'yarn') env.YARN_IGNORE_PATH = '1';
+  return env;
 }
 
 export interface PhaseDecision {
@@ -84,10 +100,10 @@ export function decidePhases(input: PhaseInput): PhaseDecision {
     network: 'policy',
     credentials: true,
     cacheWritable: true,
-    // npm, pnpm and yarn classic all read this; no lifecycle script runs in this phase.
-    env: { npm_config_ignore_scripts: 'true', pnpm_config_ignore_scripts: 'true', YARN_IGNORE_SCRIPTS: 'true' },
+    // npm, pnpm and yarn classic all read these; no code of the project or of a package runs in this phase.
+    env: installPhaseEnv(tool, input.pnpmfile ?? false),
     ...(fresh.length ? { freshDirs: fresh } : {}),
-    describe: `lifecycle scripts off; the registry through the proxy; your registry credentials; cache writable${fresh.length ? `; starts from an empty ${fresh.join(', ')} (npm ci removes it first)` : ''}`,
+    describe: `lifecycle scripts off${tool === 'pnpm' && input.pnpmfile ? ', .pnpmfile.cjs ignored' : ''}${tool === 'yarn' ? ', yarn-path ignored' : ''}; the registry through the proxy; your registry credentials; cache writable${fresh.length ? `; starts from an empty ${fresh.join(', ')} (npm ci removes it first)` : ''}`,
   };
   // Removing packages runs no install scripts; neither does an install the user ran
   // with --ignore-scripts.

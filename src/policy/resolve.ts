@@ -306,6 +306,7 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
     profile: profileName,
     args,
     twoPhase: rebuildTool !== undefined,
+    pnpmfile: host.exists(join(projectDir, '.pnpmfile.cjs')) || host.exists(join(projectDir, '.pnpmfile.mjs')),
   });
   if (profile.twoPhase && rebuildTool === undefined) {
     warnings.push(`the ${backend} backend runs installs in one phase: install scripts run with the same network as the download (two-phase installs need the sandbox)`);

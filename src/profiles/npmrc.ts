@@ -65,6 +65,51 @@ export function redactArgs(args: readonly string[]): string[] {
   return args.map((a, i) => (i > 0 && /^--?[^=]+$/.test(args[i - 1]!) && isAuthKey(args[i - 1]!.replace(/^--?/, '')) ? '***' : redactArg(a)));
 }
 
+/**
+ * Settings a project's .npmrc may keep in the jail. A cloned repository or a pull
+ * request chooses its .npmrc, and npm (pnpm, yarn 1) run programs it names before any
+ * lifecycle script: `git=`, `script-shell=`, `shell=`, `node-options=` (--require),
+ * `onload-script=`, `init-module=`, `editor=`, `browser=`, `viewer=`, node-gyp's
+ * `python=`, pnpm's `pnpmfile=`/`global-pnpmfile=`; or send it elsewhere: `userconfig=`,
+ * `globalconfig=`, `prefix=`, `cache=`, `proxy=`. So only settings that shape the
+ * install and run nothing are kept; every other key is dropped (and named).
+ */
+const PROJECT_NPMRC_KEYS = new Set([
+  'registry', 'strict-ssl', 'ca', 'cafile', 'save', 'save-exact', 'save-prefix', 'save-dev', 'save-optional', 'save-peer', 'save-prod', 'save-bundle',
+  'engine-strict', 'legacy-peer-deps', 'strict-peer-deps', 'fund', 'audit', 'audit-level', 'package-lock', 'package-lock-only', 'lockfile-version',
+  'omit', 'include', 'install-strategy', 'install-links', 'prefer-offline', 'prefer-online', 'offline', 'fetch-retries', 'fetch-retry-factor',
+  'fetch-retry-mintimeout', 'fetch-retry-maxtimeout', 'fetch-timeout', 'progress', 'loglevel', 'color', 'unicode', 'update-notifier',
+  'ignore-scripts', 'foreground-scripts', 'optional', 'production', 'global-style', 'legacy-bundling', 'bin-links', 'workspaces-update',
+  'include-workspace-root', 'git-tag-version', 'tag-version-prefix', 'sign-git-tag', 'message', 'before', 'min-release-age', 'maxsockets',
+  'replace-registry-host', 'prefer-dedupe', 'os', 'cpu', 'libc', 'access', 'provenance', 'dry-run',
+  // pnpm's own settings in .npmrc, none of which names a program
+  'node-linker', 'shamefully-hoist', 'public-hoist-pattern', 'hoist', 'hoist-pattern', 'auto-install-peers', 'strict-peer-dependencies',
+  'prefer-workspace-packages', 'link-workspace-packages', 'shared-workspace-lockfile', 'dedupe-peer-dependents', 'resolution-mode',
+  'lockfile', 'frozen-lockfile', 'prefer-frozen-lockfile', 'package-import-method', 'side-effects-cache', 'enable-pre-post-scripts',
+  'ignore-pnpmfile', 'ignore-workspace-root-check', 'save-workspace-protocol', 'recursive-install', 'dedupe-direct-deps', 'symlink',
+]);
+
+/** Is this project .npmrc key kept (registry scopes included)? Pure. */
+export function projectNpmrcKeyKept(key: string): boolean {
+  const k = key.toLowerCase();
+  return PROJECT_NPMRC_KEYS.has(k) || /^@[^:]+:registry$/.test(k);
+}
+
+/**
+ * The project .npmrc as the jail sees it: credentials removed (as for any npmrc) and
+ * every key off the allowlist dropped. `dropped` names them (never their values). Pure.
+ */
+export function projectNpmrcForJail(text: string): { text: string; dropped: string[]; removed: string[] } {
+  const sanitized = sanitizeNpmrc(text);
+  const kept: string[] = [];
+  const dropped: string[] = [];
+  for (const { key, value } of parseNpmrc(sanitized.text)) {
+    if (projectNpmrcKeyKept(key)) kept.push(`${key}=${value}`);
+    else dropped.push(key);
+  }
+  return { text: kept.length ? kept.join('\n') + '\n' : '', dropped, removed: sanitized.removed };
+}
+
 export interface SanitizedNpmrc {
   readonly text: string;
   /** Names (never values) of the settings that were removed. */

@@ -71,3 +71,14 @@ test('npm ci starts its install phase from an empty node_modules; nothing else d
   assert.deepEqual(fresh(['ci'], 'yarn'), [[]]);
   assert.match(decidePhases({ profile: 'npm', args: ['ci'], twoPhase: true }).phases[0]!.describe, /starts from an empty node_modules/);
 });
+
+test('the download phase runs no code the project chooses: pnpmfile ignored (when there is one), yarn-path ignored', async () => {
+  const { installPhaseEnv } = await import('../../../src/policy/phases.js');
+  assert.equal(installPhaseEnv('pnpm', true).pnpm_config_ignore_pnpmfile, 'true');
+  assert.equal(installPhaseEnv('pnpm', false).pnpm_config_ignore_pnpmfile, undefined, 'pnpm records the choice: only when there is a pnpmfile');
+  assert.equal(installPhaseEnv('yarn', false).YARN_IGNORE_PATH, '1');
+  assert.equal(installPhaseEnv('npm', true).npm_config_ignore_scripts, 'true');
+  const { phases } = decidePhases({ profile: 'pnpm', args: ['install'], twoPhase: true, pnpmfile: true });
+  assert.equal(phases[0]!.env.pnpm_config_ignore_pnpmfile, 'true');
+  assert.equal(phases[1]!.env.pnpm_config_ignore_pnpmfile, undefined);
+});

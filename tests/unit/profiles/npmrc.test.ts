@@ -50,3 +50,14 @@ test('pip.conf: index urls, extra and find-links; credentials removed', () => {
   assert.deepEqual(s.findLinks, ['/opt/wheels']);
   assert.doesNotMatch(sanitizePipConf(text).text, /tok/);
 });
+
+test('a project .npmrc keeps only settings that run nothing: git=, script-shell=, node-options= and the like are dropped and named', async () => {
+  const { projectNpmrcForJail } = await import('../../../src/profiles/npmrc.js');
+  const r = projectNpmrcForJail(
+    'registry=https://r.example/\n@acme:registry=https://a.example/\nsave-exact=true\ngit=./worm.sh\nscript-shell=./sh\nnode-options=--require ./x.js\n' +
+      'onload-script=./o.js\nuserconfig=./u\n//r.example/:_authToken=SECRET\nlegacy-peer-deps=true\npnpmfile=./p.cjs\nnode-linker=hoisted\n',
+  );
+  assert.equal(r.text, 'registry=https://r.example/\n@acme:registry=https://a.example/\nsave-exact=true\nlegacy-peer-deps=true\nnode-linker=hoisted\n');
+  assert.deepEqual(r.dropped, ['git', 'script-shell', 'node-options', 'onload-script', 'userconfig', 'pnpmfile']);
+  assert.ok(!r.text.includes('SECRET') && !r.dropped.join().includes('SECRET'));
+});
