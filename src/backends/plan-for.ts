@@ -67,6 +67,7 @@ export interface StepSpec {
   readonly phase?: Phase;
   readonly command?: { readonly path: string; readonly args: readonly string[] };
   readonly writable?: readonly string[];
+  readonly readOnlyInside?: readonly string[];
 }
 
 interface SandboxHost {
@@ -130,7 +131,7 @@ function landlockHost(p: Policy): LandlockHost {
 }
 
 export function makePlan(p: Policy, paths: RunPaths, step: StepSpec = {}): Planned {
-  const { phase, command, writable } = step;
+  const { phase, command, writable, readOnlyInside } = step;
   switch (p.backend) {
     case 'none':
       return { plan: planNone(p) };
@@ -178,6 +179,7 @@ export function makePlan(p: Policy, paths: RunPaths, step: StepSpec = {}): Plann
         ...(phase ? { phase } : {}),
         ...(command ? { command } : {}),
         ...(writable ? { writable } : {}),
+        ...(readOnlyInside?.length ? { readOnlyInside } : {}),
         ...(host.npmrc !== undefined ? { projectNpmrc: host.npmrc.text, projectNpmrcDropped: host.npmrc.dropped } : {}),
       });
       return { plan, seccomp: describeJailFilter(host.arch) };

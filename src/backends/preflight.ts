@@ -1,7 +1,7 @@
 // Checks and preparations that touch the host, done after the plan is made and before
 // anything runs. Each failure says what is wrong and how to fix it, and nothing runs.
 
-import { accessSync, chmodSync, chownSync, constants, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { PolicyError } from '../policy/resolve.js';
 import type { Policy } from '../policy/types.js';
@@ -120,11 +120,23 @@ export function prepareCacheDirs(p: Policy): void {
     if ((b.mode & 0o777) !== 0o755) chmodSync(base, 0o755);
   }
   mkdirSync(p.cacheDir, { recursive: true, mode: 0o700 });
+  // The cache directory belongs to the jail user, who could have put a link where a cache
+  // directory is expected: root looks at and changes it only through a descriptor opened
+  // without following links (a chown by path would give them any file on the host).
   const own = (dir: string) => {
     if (!p.dropPrivileges) return;
-    const st = lstatSync(dir);
-    if (!st.isDirectory()) throw new PolicyError(`${dir} is not a directory`);
-    if (st.uid !== p.user.uid || st.gid !== p.user.gid) chownSync(dir, p.user.uid, p.user.gid);
+    let fd: number;
+    try {
+      fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    } catch {
+      throw new PolicyError(`${dir} is not a directory (a symbolic link is not followed)`, undefined, `sudo rm -rf ${shellQuote(dir)} (safe-package recreates it)`);
+    }
+    try {
+      const st = fstatSync(fd);
+      if (st.uid !== p.user.uid || st.gid !== p.user.gid) fchownSync(fd, p.user.uid, p.user.gid);
+    } finally {
+      closeSync(fd);
+    }
   };
   own(p.cacheDir);
   for (const c of p.profile.caches) {

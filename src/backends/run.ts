@@ -2,6 +2,7 @@
 // then review and commit the staged writes. Returns what happened as data; main.ts turns
 // it into the report and the exit status.
 
+import { lstatSync } from 'node:fs';
 import type { Policy } from '../policy/types.js';
 import type { Phase } from '../policy/phases.js';
 import { planScriptSteps } from './script-steps.js';
@@ -12,6 +13,7 @@ import { launch, type Outcome } from './launch.js';
 import { makePlan, prepare } from './plan-for.js';
 import { createStage, keepFreshIfUsed, removeStage, stagedNothing, startFresh, upperOf } from './stage-dirs.js';
 import { backgroundWriteback } from './writeback.js';
+import { checkStepBinds } from '../stage/step-binds.js';
 import type { LandlockRun } from './landlock-run.js';
 import type { TcpFront } from './network.js';
 
@@ -85,6 +87,8 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
   const staged = isStaged(p);
   const notes: string[] = [];
   const prepared = prepare(p, staged);
+  // The project as it is now: the commit writes into this directory or into none.
+  const { dev, ino } = lstatSync(p.project.dir);
   const staging = staged ? await import('./staging.js') : undefined;
   // A commit a crash interrupted is finished or undone before anything touches the project.
   if (staging) notes.push(...(await staging.recoverInterrupted(p)));
@@ -135,10 +139,17 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
           ...(shadow ? { landlock: shadow.stepDirs(phase) } : {}),
           ...(proxyPort !== undefined ? { proxyPort } : {}),
         };
-        const { plan } = makePlan(p, paths, { phase, command, ...(writable ? { writable } : {}) });
-        const remaining = Math.max(1, p.limits.timeout - (Date.now() - started) / 1000);
-        // When launch returns, every process of the jail is gone.
-        outcome = await launch(plan, { timeoutSeconds: remaining });
+        // A package's folders, looked at again now: earlier steps changed the tree.
+        const binds = writable && runDir && !shadow ? checkStepBinds(upperOf(runDir), p.project.dir, writable) : undefined;
+        if (binds && !binds.ok) {
+          outcome = { status: 125, setupFailed: true, timedOut: false, forwarded: [], durationMs: 0, setupProblem: `the scripts of ${pkg ?? 'a package'} were not run: ${binds.problem}` };
+        } else {
+          const readOnlyInside = binds?.ok ? binds.readOnlyInside : [];
+          const { plan } = makePlan(p, paths, { phase, command, ...(writable ? { writable } : {}), ...(readOnlyInside.length ? { readOnlyInside } : {}) });
+          const remaining = Math.max(1, p.limits.timeout - (Date.now() - started) / 1000);
+          // When launch returns, every process of the jail is gone.
+          outcome = await launch(plan, { timeoutSeconds: remaining });
+        }
         // What the jail staged goes to disk while the next jail or the review runs. sync
         // holds the directory it is given open: the run directory, never the upper
         // directory inside it, which review refuses to look at while anything holds it.
@@ -170,7 +181,7 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
     if (!staging || !runDir || total.setupFailed || total.spawnError) return base;
     try {
       if (shadow && landlock) await landlock.shadowToStage(p, shadow);
-      const r = await staging.reviewAndCommit(p, runDir, total);
+      const r = await staging.reviewAndCommit(p, runDir, total, { dev, ino });
       return { ...base, writes: { staged: true, committed: r.committed, discarded: r.discarded, commit_ms: r.commitMs } };
     } catch (err) {
       return { ...base, commitError: (err as Error).message };

@@ -8,8 +8,9 @@
 // review takes the directory away from that user before reading it (stage/secure).
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { PinnedTree } from '../stage/fs-at.js';
 import { findTool } from '../host/system-tools.js';
 import { PolicyError } from '../policy/resolve.js';
 import type { Policy } from '../policy/types.js';
@@ -153,26 +154,56 @@ export function keepFreshIfUsed(runDir: string, rel: string): boolean {
   return false;
 }
 
+/**
+ * Removes a run directory. Its contents belong to the jail user, who (or whose leftover
+ * process) could swap a directory for a link while a path-based walk runs: root would
+ * then delete whatever the link points to. The walk goes through descriptors opened
+ * without following links (PinnedTree.removeTree), from the parent, which is ours.
+ */
 export function removeStage(dir: string): void {
+  const tree = new PinnedTree(dirname(dir));
   try {
-    rmSync(dir, { recursive: true, force: true });
-  } catch {
+    tree.removeTree(basename(dir));
+  } catch (err) {
+    if (process.getuid?.() === 0) throw err;
+    // Not root: nothing to abuse; directories left mode 000 (overlayfs' work/work) are unlocked by path.
     unlockDirs(dir);
     rmSync(dir, { recursive: true, force: true });
+  } finally {
+    tree.close();
   }
 }
 
 /** An empty, read-only regular file bound over hidden project files. */
 export function ensureEmptyFile(p: Policy): string {
+  // The cache directory is the jail user's: whatever is at `empty` may be a link they
+  // planted. Never follow it: an existing entry is looked at through a descriptor opened
+  // O_NOFOLLOW, anything else is unlinked (which never follows) and the file is created
+  // O_EXCL|O_NOFOLLOW, so a link raced into its place makes the run fail, not root write.
   const path = join(p.cacheDir, 'empty');
   try {
-    const st = lstatSync(path);
-    if (st.isFile() && st.size === 0) return path;
-    rmSync(path, { force: true, recursive: true });
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      const st = fstatSync(fd);
+      if (st.isFile() && st.size === 0 && (st.uid === 0 || st.uid === process.getuid?.()) && (st.mode & 0o222) === 0) return path;
+    } finally {
+      closeSync(fd);
+    }
   } catch {
-    /* create it */
+    /* missing, or a link: replaced below */
   }
-  // prepareCacheDirs made the directory (with the right owner and modes) first.
-  writeFileSync(path, '', { mode: 0o444 });
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR' || code === 'EPERM') new PinnedTree(p.cacheDir).removeTree('empty');
+    else if (code !== 'ENOENT') throw err;
+  }
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o444);
+  try {
+    fchmodSync(fd, 0o444);
+  } finally {
+    closeSync(fd);
+  }
   return path;
 }

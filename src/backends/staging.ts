@@ -56,7 +56,7 @@ export interface StagingResult {
   readonly transfer: string;
 }
 
-export async function reviewAndCommit(p: Policy, runDir: string, outcome: Outcome): Promise<StagingResult> {
+export async function reviewAndCommit(p: Policy, runDir: string, outcome: Outcome, projectIdentity?: { dev: number; ino: number }): Promise<StagingResult> {
   const started = Date.now();
   // Every process of the jail is dead: a layer it left empty stays empty, and there is
   // nothing to review (`npm run`, `npx`, `-- true` write nothing most of the time).
@@ -83,6 +83,7 @@ export async function reviewAndCommit(p: Policy, runDir: string, outcome: Outcom
       upperDir: secured.upperDir,
       projectDir: p.project.dir,
       stateDir: stateDirFor(p),
+      ...(projectIdentity ? { projectIdentity } : {}),
       // Files written by the jail user become the project owner's.
       ...(process.getuid?.() === 0 ? { owner: { uid: projectOwner.uid, gid: projectOwner.gid } } : {}),
     });

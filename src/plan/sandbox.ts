@@ -90,6 +90,8 @@ export interface SandboxInput {
    * own folders while its install scripts run).
    */
   readonly writable?: readonly string[];
+  /** Inside the writable paths, bound read-only again (a package's nested node_modules: other packages' copies). */
+  readonly readOnlyInside?: readonly string[];
 }
 
 /** The environment of one phase: the policy's, the phase's own, credentials only where allowed. Pure. */
@@ -232,6 +234,7 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
     if (input.writable) {
       args.push('--ro-bind', merged, p.project.dir);
       for (const rel of input.writable) args.push('--bind', join(merged, rel), join(p.project.dir, rel));
+      for (const rel of input.readOnlyInside ?? []) args.push('--ro-bind', join(merged, rel), join(p.project.dir, rel));
       mounts.push({ where: p.project.dir, what: 'ro-bind', from: `the project, read-only but ${input.writable.join(', ') || 'nothing'} (writes staged for review)` });
     } else {
       args.push('--bind', merged, p.project.dir);

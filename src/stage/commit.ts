@@ -61,7 +61,7 @@ export async function commitReview(
     return { committed: 0, discarded, transfer: 'none', operations: 0, cleanupPending: false, durationMs: elapsedMs() };
   }
   const journalDir = ensureJournalDir(opts.stateDir);
-  const project = new PinnedTree(opts.projectDir);
+  const project = new PinnedTree(opts.projectDir, opts.projectIdentity);
   const upper = new PinnedTree(opts.upperDir);
   const byPath = new Map(review.changes.filter((c) => c.verdict === 'commit').map((c) => [c.path, c]));
   const ctx: Ctx = { changes: review.changes, byPath, opts, project, upper, verifyStaged: true };

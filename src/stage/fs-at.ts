@@ -41,12 +41,26 @@ export class PinnedTree {
   readonly rootFd: number;
   private readonly dirs = new Map<string, number>();
 
-  /** `root` itself is opened following links: it is the path the user gave. */
-  constructor(readonly root: string) {
+  /**
+   * `root` itself is opened following links: it is the path the user gave. With `expect`,
+   * it must still be that directory (device and inode recorded before the run): a project
+   * renamed away and replaced by a link (or another directory) is refused.
+   */
+  constructor(
+    readonly root: string,
+    expect?: { readonly dev: number; readonly ino: number },
+  ) {
     try {
       this.rootFd = openSync(root, O_RDONLY | O_DIRECTORY);
     } catch (e) {
       throw new Error(`cannot open ${root}: ${(e as Error).message}`);
+    }
+    if (expect) {
+      const st = fstatSync(this.rootFd);
+      if (st.dev !== expect.dev || st.ino !== expect.ino) {
+        closeSync(this.rootFd);
+        throw Object.assign(new Error(`${root} is not the directory the run started in (it was moved or replaced meanwhile); refusing to write into it`), { code: 'ESTALE' });
+      }
     }
   }
 

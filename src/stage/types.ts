@@ -94,6 +94,8 @@ export interface CommitOptions {
    * file system: moving them is a rename, never a copy).
    */
   readonly stateDir: string;
+  /** The project directory's identity when the run started: the commit refuses any other. */
+  readonly projectIdentity?: { readonly dev: number; readonly ino: number } | undefined;
   /** Owner of everything committed (when running as root): the project's owner. */
   readonly owner?: { readonly uid: number; readonly gid: number } | undefined;
   /**

@@ -222,4 +222,44 @@ describe('pnpm and yarn through safe-package, against the bare tools in twin pro
       assert.ok(existsSync(join(project, 'node_modules', 'fx-a', 'index.js')));
     }
   });
+
+  // Code the project chooses must not run in the download phase, where the registry
+  // token is: pnpm runs .pnpmfile.cjs on every install, yarn 1 the release `yarn-path` names.
+  test('pnpm: the project\'s .pnpmfile.cjs runs with bare pnpm, and not in safe-package\'s download phase', async () => {
+    const pnpmfile =
+      "const fs = require('fs'), path = require('path');\n" +
+      "fs.writeFileSync(path.join(__dirname, 'pnpmfile-ran'), 'x');\n" +
+      "if (process.env.pnpm_config_ignore_scripts === 'true') fs.writeFileSync(path.join(__dirname, 'pnpmfile-ran-in-download'), 'x');\n" +
+      'module.exports = { hooks: {} };\n';
+    const files = { ...PROJECT, '.pnpmfile.cjs': pnpmfile };
+    const pnpm = join(tools, 'pnpm', 'bin', 'pnpm.cjs');
+    const bare = work.project('pnpmfile-bare', files);
+    const bareCache = work.userDir('pnpmfile-cache-bare');
+    const b = await runAsUser(pnpm, ['install'], { cwd: bare, env: userEnv({ npm_config_registry: registry.url, XDG_CACHE_HOME: bareCache, npm_config_store_dir: join(bareCache, 'store') }) });
+    assert.equal(b.status, 0, describeRun('bare pnpm', b));
+    assert.ok(existsSync(join(bare, 'pnpmfile-ran')), 'bare pnpm ran the pnpmfile (the test can fail)');
+    const wrapped = work.project('pnpmfile-wrapped', files);
+    const w = await runWrapped([], pnpm, ['install'], { cwd: wrapped, env: userEnv({ npm_config_registry: registry.url, XDG_CACHE_HOME: work.userDir('pnpmfile-cache-wrapped') }), reportFile: join(reports, 'pnpmfile.json') });
+    assert.equal(w.status, 0, describeRun('pnpm through safe-package', w));
+    assert.ok(existsSync(join(wrapped, 'node_modules', 'fx-a', 'index.js')));
+    const discarded = (w.report?.writes.discarded ?? []).map((d) => d.path);
+    assert.ok(!discarded.includes('pnpmfile-ran-in-download'), `the pnpmfile ran in the download phase: ${discarded.join(', ')}`);
+    assert.ok(!existsSync(join(wrapped, 'pnpmfile-ran-in-download')));
+  });
+
+  test('yarn 1: the release `yarn-path` names runs with bare yarn, never through safe-package', async () => {
+    const evil = "require('fs').writeFileSync(require('path').join(__dirname, 'yarn-path-ran'), 'x');\nprocess.exit(0);\n";
+    const files = { ...PROJECT, '.yarnrc': 'yarn-path "./evil-yarn.js"\n', 'evil-yarn.js': evil };
+    const yarn = join(tools, 'yarn', 'bin', 'yarn.js');
+    const bare = work.project('yarnpath-bare', files);
+    const b = await runAsUser(yarn, ['install', '--non-interactive'], { cwd: bare, env: userEnv({ npm_config_registry: registry.url, YARN_CACHE_FOLDER: work.userDir('yarnpath-cache-bare') }) });
+    assert.equal(b.status, 0, describeRun('bare yarn', b));
+    assert.ok(existsSync(join(bare, 'yarn-path-ran')), 'bare yarn ran the yarn-path release (the test can fail)');
+    const wrapped = work.project('yarnpath-wrapped', files);
+    const w = await runWrapped([], yarn, ['install', '--non-interactive'], { cwd: wrapped, env: userEnv({ npm_config_registry: registry.url, XDG_CACHE_HOME: work.userDir('yarnpath-cache-wrapped') }), reportFile: join(reports, 'yarnpath.json') });
+    assert.equal(w.status, 0, describeRun('yarn through safe-package', w));
+    assert.ok(existsSync(join(wrapped, 'node_modules', 'fx-a', 'index.js')), 'the real yarn installed');
+    assert.ok(!(w.report?.writes.discarded ?? []).some((d) => d.path === 'yarn-path-ran'));
+    assert.ok(!existsSync(join(wrapped, 'yarn-path-ran')));
+  });
 });

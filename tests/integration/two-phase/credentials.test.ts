@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync, chownSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync, chownSync, chmodSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import { uniqueName } from '../../support/fixture-packages.js';
@@ -206,4 +206,35 @@ req.end();`;
   const r2 = await runCli(['--allow-host', registry.host, 'npm', 'install', fetcher, '--no-audit', '--no-fund'], { cwd: allowed, user });
   assert.equal(r2.status, 0, r2.stderr);
   assert.equal(readFileSync(join(allowed, 'node_modules', fetcher, 'status'), 'utf8'), '200');
+});
+
+// The download phase holds the token, and npm runs programs a project's .npmrc names
+// before any lifecycle script: `git=` for a git dependency. A cloned repository or a pull
+// request chooses its .npmrc.
+function wormProject(worm: string): string {
+  const cwd = makeProject(user, {
+    'package.json': JSON.stringify({ name: 'app', version: '1.0.0', dependencies: { gitdep: 'git+https://127.0.0.1:9/x/gitdep.git' } }),
+    'worm.js':
+      '#!/usr/bin/env node\n' +
+      "const fs = require('fs'), path = require('path'), os = require('os'), cp = require('child_process');\n" +
+      "const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'worm-'));\n" +
+      `fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: '${worm}', version: '1.0.0' }));\n` +
+      `try { cp.execFileSync('npm', ['publish', '--registry', '${registry.url}', '--ignore-scripts'], { cwd: dir, stdio: 'ignore', timeout: 30000 }); } catch (e) {}\n` +
+      'process.exit(1);\n',
+  });
+  writeFileSync(join(cwd, '.npmrc'), `git=${join(cwd, 'worm.js')}\n`);
+  chownSync(join(cwd, '.npmrc'), user.uid, user.gid);
+  chmodSync(join(cwd, 'worm.js'), 0o755);
+  return cwd;
+}
+
+test('a project .npmrc naming a program (git=) cannot run it in the download phase: bare npm publishes the worm, safe-package does not', async () => {
+  const bare = wormProject(`${thief}-gitworm-bare`);
+  await bareNpm(['install', '--no-audit', '--no-fund'], bare);
+  assert.equal(await published(`${thief}-gitworm-bare`), true, 'with bare npm the git= program ran with the token and published (the test can fail)');
+  const cwd = wormProject(`${thief}-gitworm-jail`);
+  const r = await runCli(['--explain', 'npm', 'install'], { cwd, user });
+  assert.match(r.stdout, /settings left out: git/);
+  await runCli(['npm', 'install', '--no-audit', '--no-fund'], { cwd, user });
+  assert.equal(await published(`${thief}-gitworm-jail`), false, 'the worm published itself from the download phase');
 });
