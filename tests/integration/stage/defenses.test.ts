@@ -191,23 +191,27 @@ test('with --network none the lockfile is still checked: a resolved URL sent to 
   assert.match(r.stderr, /1 discarded/);
 });
 
-test('the project renamed away during the run and a link put in its place: the commit refuses and writes nothing into the target', async () => {
+test('the project renamed away during the run and another directory put in its place: the commit refuses and writes nothing into it', async () => {
   const { fixtureUser, makeProject, runCli } = await import('../../support/cli.js');
   const { mkdtempSync, rmSync: rm } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const u = fixtureUser();
   const cwd = makeProject(u, { 'package.json': '{"name":"p","version":"1.0.0"}\n' });
   const target = mkdtempSync(join(tmpdir(), 'sp-swap-target-'));
+  const { chownSync } = await import('node:fs');
+  chownSync(target, u.uid, u.gid);
+  chmodSync(target, 0o755);
   try {
     const run = runCli(['--network', 'none', '--profile', 'npm', '--', 'sh', '-c', 'mkdir -p node_modules/x && echo planted > node_modules/x/index.js && sleep 2'], { cwd, user: u });
     await new Promise((r) => setTimeout(r, 1000));
     // While the jail runs: the project's owner (or a process of theirs) swaps the directory.
+    // (A link in its place is refused by review already; a directory passes review.)
     renameSync(cwd, `${cwd}.moved`);
-    symlinkSync(target, cwd);
+    renameSync(target, cwd);
     const r = await run;
     assert.notEqual(r.status, 0, 'the run must not report success');
     assert.match(r.stderr, /not the directory the run started in/);
-    assert.equal(existsSync(join(target, 'node_modules')), false, 'the commit wrote through the link into the target');
+    assert.equal(existsSync(join(cwd, 'node_modules')), false, 'the commit wrote into the directory put in the project\'s place');
     assert.equal(existsSync(join(`${cwd}.moved`, 'node_modules')), false);
   } finally {
     rm(target, { recursive: true, force: true });
