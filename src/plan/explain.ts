@@ -7,12 +7,25 @@ import type { Policy } from '../policy/types.js';
 import type { LaunchPlan } from './types.js';
 
 /** Variables whose values are not secrets and help to understand the jail. */
-const SHOWN_VALUES = /^(PATH|HOME|USER|LOGNAME|TERM|LANG|NO_COLOR|FORCE_COLOR|COLORTERM|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|PIP_CERT|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|npm_config_(cache|proxy|https_proxy|update_notifier|fund|store_dir|package_import_method|nodedir|registry)|PIP_CACHE_DIR|PIP_DISABLE_PIP_VERSION_CHECK|PIP_NO_INPUT|YARN_[A-Z_]+|XDG_CACHE_HOME)$/;
+const SHOWN_VALUES = /^(PATH|HOME|TMPDIR|USER|LOGNAME|TERM|LANG|NO_COLOR|FORCE_COLOR|COLORTERM|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|PIP_CERT|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|npm_config_(cache|proxy|https_proxy|update_notifier|fund|store_dir|package_import_method|nodedir|registry)|PIP_CACHE_DIR|PIP_DISABLE_PIP_VERSION_CHECK|PIP_NO_INPUT|YARN_[A-Z_]+|XDG_CACHE_HOME)$/;
 
-export function environmentView(p: Policy): { name: string; value?: string }[] {
-  return Object.keys(p.env.vars)
+/**
+ * The jail's environment, without the phase's credentials. The landlock backend moves
+ * HOME, the caches and the proxy (it has no mounts and no network namespace): its plan
+ * says where they are.
+ */
+export function environmentView(p: Policy, plan?: LaunchPlan): { name: string; value?: string }[] {
+  const vars: Record<string, string> = { ...p.env.vars };
+  if (plan?.backend === 'landlock') {
+    for (const name of Object.keys(vars)) {
+      if (plan.env[name] === undefined) delete vars[name];
+      else vars[name] = plan.env[name]!;
+    }
+    if (plan.env.TMPDIR !== undefined) vars.TMPDIR = plan.env.TMPDIR;
+  }
+  return Object.keys(vars)
     .sort()
-    .map((name) => (SHOWN_VALUES.test(name) ? { name, value: p.env.vars[name]! } : { name }));
+    .map((name) => (SHOWN_VALUES.test(name) ? { name, value: vars[name]! } : { name }));
 }
 
 export function explainJson(p: Policy, plan: LaunchPlan, extra: { seccomp?: string[] } = {}): unknown {
@@ -23,7 +36,7 @@ export function explainJson(p: Policy, plan: LaunchPlan, extra: { seccomp?: stri
     backend: { name: p.backend, reason: p.backendReason },
     user: { name: p.user.name, uid: p.user.uid, gid: p.user.gid, home: p.user.home, drop_privileges: p.dropPrivileges },
     root_dir: p.rootDir ?? null,
-    environment: { passed: environmentView(p), withheld: p.env.withheld, kept_but_unset: p.env.keptButUnset },
+    environment: { passed: environmentView(p, plan), withheld: p.env.withheld, kept_but_unset: p.env.keptButUnset },
     network: { mode: p.network.mode, allow: p.network.allow, registries: p.network.registries },
     project: { dir: p.project.dir, write: p.project.write, hide: p.project.hide },
     read_only_paths: p.readOnlyPaths,
@@ -63,7 +76,7 @@ export function explainText(p: Policy, plan: LaunchPlan, extra: { seccomp?: stri
   if (p.rootDir) item(`jail root: ${p.rootDir}`);
 
   section('Environment (starts empty)');
-  for (const v of environmentView(p)) item(v.value !== undefined ? `${v.name}=${v.value}` : `${v.name} (kept; value not shown)`);
+  for (const v of environmentView(p, plan)) item(v.value !== undefined ? `${v.name}=${v.value}` : `${v.name} (kept; value not shown)`);
   item(`withheld (${p.env.withheld.length}): ${p.env.withheld.join(' ') || '-'}`);
   if (p.env.keptButUnset.length) item(`asked to keep but not set: ${p.env.keptButUnset.join(' ')}`);
   if (p.removedCredentials.length) item(`credentials removed from tool config: ${p.removedCredentials.join('; ')}`);

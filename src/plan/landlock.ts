@@ -75,7 +75,8 @@ export function landlockEnvironment(p: Policy, phase: Phase | undefined, dirs: P
   for (const [k, v] of Object.entries(env)) {
     if (v !== JAIL_PROXY_URL) continue;
     if (proxyPort === undefined) delete env[k];
-    else env[k] = `http://127.0.0.1:${proxyPort}`;
+    // Port 0: --explain, before a port is chosen for the run.
+    else env[k] = `http://127.0.0.1:${proxyPort || "<port chosen per run>"}`;
   }
   env.TMPDIR = dirs.tmp;
   return env;
