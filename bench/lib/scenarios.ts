@@ -121,6 +121,13 @@ export function buildScenarios(ws: Workspace, reg: BenchRegistry, fixture: strin
         side: 'wrapped',
         command: () => cmd([sp, '--', 'true'], ws.project),
       },
+      // The landlock backend (for hosts without namespaces): sp-confine instead of bubblewrap.
+      {
+        id: 'wrapped-landlock',
+        label: 'safe-package --backend landlock -- true',
+        side: 'wrapped',
+        command: () => cmd([sp, '--backend', 'landlock', '--', 'true'], empty),
+      },
       // With a host to allow, the jail gets the proxy and its bridge (a second Node
       // process, in the jail's network namespace): what every npm run pays.
       {
@@ -208,6 +215,16 @@ export function buildScenarios(ws: Workspace, reg: BenchRegistry, fixture: strin
         prepare: removeNodeModules,
         command: (rep) => npmThrough('ci-warm', rep, ['ci']),
         inspect: (rep) => ({ installed: installedPackages(ws.project), ...wrappedDetails('ci-warm', rep) }),
+      },
+      // The landlock backend: the project staged in a shadow (npm ci starts from an empty
+      // node_modules there), the proxy on a loopback TCP port.
+      {
+        id: 'wrapped-landlock',
+        label: 'safe-package --backend landlock npm ci',
+        side: 'wrapped',
+        prepare: removeNodeModules,
+        command: (rep) => spMeasured('ci-warm-landlock', rep, ['--backend', 'landlock', '--allow-host', host, '--report', reportFile('ci-warm-landlock', rep), 'npm', 'ci']),
+        inspect: (rep) => ({ installed: installedPackages(ws.project), ...wrappedDetails('ci-warm-landlock', rep) }),
       },
     ],
   };
