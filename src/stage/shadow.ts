@@ -102,6 +102,14 @@ export function createShadow(input: ShadowInput): Shadow {
     made.set(rel, { kind: 'dir', ino: st.ino, children, ...(fresh ? { fresh } : {}) });
   };
 
+  // A file whose content the jail sees instead of the project's (the .npmrc without credentials).
+  const place = (rel: string, content: string) => {
+    const to = join(input.shadowDir, rel);
+    writeFileSync(to, content, { mode: 0o600 });
+    own(to);
+    recordEntry(rel);
+  };
+
   // A full copy of a project entry, hidden entries left out; setuid and setgid bits dropped.
   const copy = (rel: string): boolean => {
     const from = join(input.projectDir, rel);
@@ -140,9 +148,7 @@ export function createShadow(input: ShadowInput): Shadow {
       const to = join(input.shadowDir, childRel);
       const replacement = input.replaced.get(childRel);
       if (replacement !== undefined) {
-        writeFileSync(to, replacement, { mode: 0o600 });
-        own(to);
-        recordEntry(childRel);
+        place(childRel, replacement);
         children.push(name);
         continue;
       }
@@ -191,9 +197,7 @@ export function createShadow(input: ShadowInput): Shadow {
   const top = mirror('', false);
   for (const [rel, content] of input.replaced) {
     if (rel.includes('/') || made.has(rel)) continue;
-    writeFileSync(join(input.shadowDir, rel), content, { mode: 0o600 });
-    own(join(input.shadowDir, rel));
-    recordEntry(rel);
+    place(rel, content);
     top.push(rel);
   }
   recordDir('', top);
