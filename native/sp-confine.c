@@ -26,12 +26,24 @@
  *   minabi N    refuse to run when the kernel's Landlock ABI is below N
  *   seccomp H   a classic BPF program, hex, loaded last before exec
  *   timeout S   after S seconds: SIGTERM to the program, SIGKILL to every process 5 s later
+ *   chroot P    the chroot backend: chroot(P) before the identity changes; cwd is then
+ *               a path inside P
+ *   bind P      (with chroot, in a mount namespace of its own) bind the host's P at the
+ *               same path inside the chroot; the mount point must exist there
+ *   hidefile P  (after the binds) cover the file at P inside the chroot with /dev/null
+ *   hidedir P   (after the binds) cover the directory at P inside the chroot with an
+ *               empty, read-only tmpfs
+ *   nofs 1      Landlock: no file-system rules (the chroot is the file-system boundary);
+ *               only TCP and scoping
+ *   nolandlock 1  run without Landlock (only where the kernel has none and a namespace
+ *               keeps the promise Landlock would; safe-package decides that)
  *
  * What it does, in order (every step's failure stops the run with exit 125 and a
  * "sp-confine: ..." line on stderr; the program never starts half-confined):
  *   1. becomes child subreaper (every descendant that is orphaned comes back to it),
  *      non-dumpable (no same-uid ptrace or /proc/PID/mem of it), its own session
- *   2. lowers the rlimits
+ *   2. lowers the rlimits; with chroot: makes the binds and covers (every target opened
+ *      without following links), then chroot(2) and chdir("/")
  *   3. as root: clears supplementary groups, sets gid then uid (real, effective, saved),
  *      and checks that root cannot be regained; capabilities go with uid 0
  *   4. no_new_privs: setuid and file-capability programs cannot raise privileges
@@ -62,7 +74,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <limits.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -168,6 +182,10 @@ struct spec {
 	unsigned char *bpf;
 	size_t bpflen;
 	long timeout;
+	char *chroot;
+	char *bind[MAX_ITEMS], *hidefile[MAX_ITEMS], *hidedir[MAX_ITEMS];
+	int nbind, nhidefile, nhidedir;
+	int nofs, nolandlock;
 };
 
 static int hexval(char c) {
@@ -232,6 +250,12 @@ static void read_spec(struct spec *s) {
 		} else if (!strcmp(line, "anynet")) s->anynet = number(line, v) != 0;
 		else if (!strcmp(line, "minabi")) s->minabi = (int)number(line, v);
 		else if (!strcmp(line, "timeout")) s->timeout = number(line, v);
+		else if (!strcmp(line, "chroot")) s->chroot = v;
+		else if (!strcmp(line, "bind")) push(s->bind, &s->nbind, v, "bind");
+		else if (!strcmp(line, "hidefile")) push(s->hidefile, &s->nhidefile, v, "hidefile");
+		else if (!strcmp(line, "hidedir")) push(s->hidedir, &s->nhidedir, v, "hidedir");
+		else if (!strcmp(line, "nofs")) s->nofs = number(line, v) != 0;
+		else if (!strcmp(line, "nolandlock")) s->nolandlock = number(line, v) != 0;
 		else if (!strcmp(line, "rlimit")) {
 			char *n = strchr(v, ' ');
 			if (!n) die("spec: rlimit needs a name and a value");
@@ -260,6 +284,8 @@ static void read_spec(struct spec *s) {
 	if (!s->cwd) die("spec: no cwd line");
 	if (!s->bpf) die("spec: no seccomp program");
 	if ((s->uid < 0) != (s->gid < 0)) die("spec: uid and gid go together");
+	if (!s->chroot && (s->nbind || s->nhidefile || s->nhidedir)) die("spec: bind and hide need chroot");
+	for (int i = 0; i < s->nbind; i++) if (s->bind[i][0] != '/') die("spec: bind needs an absolute path");
 	s->argv[s->argc] = NULL;
 }
 
@@ -285,8 +311,59 @@ static void add_path_rule(int ruleset, const char *path, uint64_t rights, int no
 	close(fd);
 }
 
+/* O_PATH descriptor of a path, refusing a symbolic link anywhere on it. */
+static int open_nolinks(const char *path) {
+	struct open_how_ how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS_ };
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+	if (fd < 0) die("cannot open %s: %s%s", path, strerror(errno), errno == ELOOP ? " (a symbolic link on the path)" : "");
+	return fd;
+}
+
+/* mount(2) on descriptors (through /proc/self/fd): what was checked is what is mounted. */
+static void mount_fd(const char *what, int src, const char *fstype, int dst, unsigned long flags, const char *data, const char *target) {
+	char from[64], to[64];
+	if (src >= 0) snprintf(from, sizeof from, "/proc/self/fd/%d", src);
+	snprintf(to, sizeof to, "/proc/self/fd/%d", dst);
+	if (mount(src >= 0 ? from : what, to, fstype, flags, data) < 0) die("cannot mount over %s: %s", target, strerror(errno));
+}
+
+static void inside(char *out, size_t n, const char *root, const char *path) {
+	if ((size_t)snprintf(out, n, "%s%s", root, path) >= n) die("path too long: %s%s", root, path);
+}
+
+static void enter_chroot(const struct spec *s) {
+	char target[PATH_MAX];
+	if (s->nbind || s->nhidefile || s->nhidedir) {
+		/* Nothing mounted here may reach the host's mount namespace. */
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("cannot make the mounts private (no mount namespace of its own?): %s", strerror(errno));
+	}
+	for (int i = 0; i < s->nbind; i++) {
+		inside(target, sizeof target, s->chroot, s->bind[i]);
+		int src = open_nolinks(s->bind[i]), dst = open_nolinks(target);
+		mount_fd(NULL, src, NULL, dst, MS_BIND | MS_REC, NULL, target);
+		close(src);
+		close(dst);
+	}
+	int devnull = s->nhidefile ? open_nolinks("/dev/null") : -1;
+	for (int i = 0; i < s->nhidefile; i++) {
+		inside(target, sizeof target, s->chroot, s->hidefile[i]);
+		int dst = open_nolinks(target);
+		mount_fd(NULL, devnull, NULL, dst, MS_BIND, NULL, target);
+		close(dst);
+	}
+	if (devnull >= 0) close(devnull);
+	for (int i = 0; i < s->nhidedir; i++) {
+		inside(target, sizeof target, s->chroot, s->hidedir[i]);
+		int dst = open_nolinks(target);
+		mount_fd("tmpfs", -1, "tmpfs", dst, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=000", target);
+		close(dst);
+	}
+	if (chroot(s->chroot) < 0) die("chroot %s: %s", s->chroot, strerror(errno));
+	if (chdir("/") < 0) die("chdir / in the chroot: %s", strerror(errno));
+}
+
 static void apply_landlock(const struct spec *s, int abi) {
-	uint64_t handled = fs_rights(abi);
+	uint64_t handled = s->nofs ? 0 : fs_rights(abi);
 	struct ll_ruleset_attr attr = { .handled_access_fs = handled };
 	size_t size = sizeof(uint64_t);
 	if (abi >= 4) {
@@ -297,6 +374,8 @@ static void apply_landlock(const struct spec *s, int abi) {
 		size = sizeof attr;
 		attr.scoped = SCOPE_ABSTRACT_UNIX | SCOPE_SIGNAL;
 	}
+	/* Nothing to restrict (no file-system rules, TCP left alone, no scoping below ABI 6). */
+	if (!attr.handled_access_fs && !attr.handled_access_net && !attr.scoped) return;
 	int rs = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
 	if (rs < 0) die("landlock_create_ruleset: %s", strerror(errno));
 	const uint64_t ro = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR;
@@ -368,14 +447,18 @@ static void on_alarm(int sig) {
 	if (teardown == 1) alarm(5);
 }
 
+/* /proc opened before a chroot: the jail root may have no /proc of its own. */
+static int proc_dir = -1;
+
 /* SIGKILL to every process below us, repeatedly, until none is left. */
 static void kill_everything(int as_jail_user) {
 	char path[64];
-	snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+	snprintf(path, sizeof path, "self/task/%d/children", (int)getpid());
 	for (int round = 0; round < 100000; round++) {
 		if (as_jail_user) kill(-1, SIGKILL); /* every process of the jail user we may signal */
 		int any = 0;
-		FILE *f = fopen(path, "r");
+		int cfd = proc_dir >= 0 ? openat(proc_dir, path, O_RDONLY | O_CLOEXEC) : -1;
+		FILE *f = cfd >= 0 ? fdopen(cfd, "r") : NULL;
 		if (f) {
 			int pid;
 			while (fscanf(f, "%d", &pid) == 1) {
@@ -430,13 +513,17 @@ int main(int argc, char **argv) {
 		if (old.rlim_max != RLIM_INFINITY && r.rlim_max > old.rlim_max) r.rlim_cur = r.rlim_max = old.rlim_max;
 		if (setrlimit(s.rl[i].res, &r) < 0) die("setrlimit: %s", strerror(errno));
 	}
+	proc_dir = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (s.chroot) enter_chroot(&s);
 	int dropped = s.uid >= 0;
 	drop_identity(&s);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-	int abi = ll_abi();
-	if (abi < 1) die("the kernel has no Landlock (%s)", strerror(errno));
-	if (abi < s.minabi) die("the kernel's Landlock ABI is %d; this run needs %d", abi, s.minabi);
-	apply_landlock(&s, abi);
+	int abi = s.nolandlock ? 0 : ll_abi();
+	if (!s.nolandlock) {
+		if (abi < 1) die("the kernel has no Landlock (%s)", strerror(errno));
+		if (abi < s.minabi) die("the kernel's Landlock ABI is %d; this run needs %d", abi, s.minabi);
+		apply_landlock(&s, abi);
+	}
 
 	int errpipe[2];
 	if (pipe2(errpipe, O_CLOEXEC) < 0) die("pipe: %s", strerror(errno));

@@ -276,7 +276,7 @@ export function launch(plan: LaunchPlan, options: LaunchOptions): Promise<Outcom
       if (killTimer) clearTimeout(killTimer);
       for (const [s, h] of handlers) process.off(s, h);
       const status = parseBwrapStatus(statusText);
-      const setupFailed = bridgeFailed || (plan.backend === 'sandbox' || plan.backend === 'landlock' ? status.childPid === undefined : spawnError !== undefined);
+      const setupFailed = bridgeFailed || (plan.backend !== 'none' ? status.childPid === undefined : spawnError !== undefined);
       let exit: number;
       let signalName: string | undefined;
       if (signal) {

@@ -14,7 +14,8 @@ import { requireTool } from '../host/system-tools.js';
 import { buildConfineFilter, buildJailFilter, describeConfineFilter, describeJailFilter, hostSeccompArch, type SeccompArch } from '../seccomp/index.js';
 import { planLandlock, landlockFiles, type LandlockDirs } from '../plan/landlock.js';
 import { helperPath } from '../confine/helper.js';
-import { readTopLevel, ETC_ALLOWED, ETC_HOST_NETWORK } from '../host/layout.js';
+import { findHidden, readTopLevel, ETC_ALLOWED, ETC_HOST_NETWORK } from '../host/layout.js';
+import { prepareChrootProject } from './chroot-project.js';
 import { checkNoMountsInProject, checkProjectWritable, checkReportWritable, checkStagedOwnership, prepareCacheDirs, projectNpmrcOverride } from './preflight.js';
 import { ensureEmptyFile, stageRootFor } from './stage-dirs.js';
 import { BRIDGE_PORT } from './bridge-port.js';
@@ -44,6 +45,7 @@ export interface RunPaths {
 
 /** Paths for --explain, which creates nothing and starts nothing. */
 export function describedPaths(p: Policy, staged: boolean): RunPaths {
+  if (p.backend === 'chroot') return { staged: false, emptyFile: '/dev/null', ...(p.network.proxied ? { proxyPort: 0 } : {}) };
   const runDir = p.backend === 'sandbox' || p.backend === 'landlock' ? join(stageRootFor(p), 'run-XXXXXX') : undefined;
   if (p.backend === 'landlock' && runDir) {
     const shadow = join(runDir, 'shadow');
@@ -130,19 +132,44 @@ function landlockHost(p: Policy): LandlockHost {
   return host;
 }
 
+interface ChrootHost {
+  readonly arch: SeccompArch;
+  readonly seccomp: Buffer;
+  readonly helper: string;
+  readonly hidden: readonly { path: string; dir: boolean }[];
+}
+
+const chrootHosts = new WeakMap<Policy, ChrootHost>();
+
+function chrootHost(p: Policy): ChrootHost {
+  const known = chrootHosts.get(p);
+  if (known) return known;
+  const arch = hostSeccompArch();
+  const helper = helperPath();
+  if (!arch || !helper) throw new PolicyError(`the chroot backend supports x86-64 and arm64, not ${process.arch}`);
+  const host = { arch, seccomp: buildConfineFilter(arch), helper, hidden: findHidden(p.project.dir, p.project.hide) };
+  chrootHosts.set(p, host);
+  return host;
+}
+
 export function makePlan(p: Policy, paths: RunPaths, step: StepSpec = {}): Planned {
   const { phase, command, writable, readOnlyInside } = step;
   switch (p.backend) {
     case 'none':
       return { plan: planNone(p) };
-    case 'chroot':
-      return {
-        plan: planChroot(
-          p,
-          { unshare: requireTool('unshare'), prlimit: requireTool('prlimit'), setpriv: requireTool('setpriv'), chroot: requireTool('chroot') },
-          existsSync(join(p.rootDir!, 'proc')),
-        ),
-      };
+    case 'chroot': {
+      const host = chrootHost(p);
+      const plan = planChroot({
+        policy: p,
+        helper: host.helper,
+        ...(p.chroot!.namespaces ? { unshare: requireTool('unshare') } : {}),
+        seccomp: host.seccomp,
+        hasProcDir: existsSync(join(p.rootDir!, 'proc')),
+        hidden: host.hidden,
+        ...(paths.proxyPort !== undefined ? { proxyPort: paths.proxyPort } : {}),
+      });
+      return { plan, seccomp: describeConfineFilter(host.arch) };
+    }
     case 'landlock': {
       const host = landlockHost(p);
       if (!paths.landlock) throw new Error('the landlock backend plans a step only with its directories');
@@ -193,7 +220,9 @@ export function prepare(p: Policy, staged: boolean): { emptyFile: string } {
   if (p.backend === 'chroot') {
     // The jail directory decides what runs as the jail user with our privileges spent:
     // check it before every run (docs/promises.md#p3-backends).
-    const problems = judgeJail(scanJail(p.rootDir!), { uid: p.user.uid, gid: p.user.gid });
+    // A project inside the jail root is the jail user's by design; what is above it is checked.
+    const projectInJail = p.chroot && !p.chroot.bindProject && p.project.dir !== p.rootDir ? p.project.dir.slice(p.rootDir!.length) : undefined;
+    const problems = judgeJail(scanJail(p.rootDir!, projectInJail), { uid: p.user.uid, gid: p.user.gid });
     if (problems.length > 0) {
       throw new PolicyError(
         `the jail ${p.rootDir} is not safe to use:\n${problems.map((x) => `  ${x.path}: ${x.problem}`).join('\n')}`,
@@ -201,6 +230,9 @@ export function prepare(p: Policy, staged: boolean): { emptyFile: string } {
         problems.map((x) => x.fix).filter((f, i, all) => all.indexOf(f) === i).join('; '),
       );
     }
+    prepareChrootProject(p, chrootHost(p).hidden);
+    checkProjectWritable(p);
+    return { emptyFile: '/dev/null' };
   }
   if (p.backend === 'landlock') {
     // Without mounts, a configuration file outside HOME cannot be covered by a copy.

@@ -92,7 +92,8 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
   const staging = staged ? await import('./staging.js') : undefined;
   // A commit a crash interrupted is finished or undone before anything touches the project.
   if (staging) notes.push(...(await staging.recoverInterrupted(p)));
-  const runDir = p.backend === 'sandbox' || p.backend === 'landlock' ? createStage(p) : undefined;
+  // The chroot backend stages nothing; its run directory holds only the proxy's socket.
+  const runDir = p.backend === 'sandbox' || p.backend === 'landlock' || (p.backend === 'chroot' && p.network.proxied) ? createStage(p) : undefined;
   const landlock = p.backend === 'landlock' && runDir ? await import('./landlock-run.js') : undefined;
   // The landlock backend: fresh directories (npm ci's node_modules) start empty in the shadow.
   const shadow = landlock ? landlock.prepareLandlockRun(p, runDir!, p.phases.flatMap((ph) => ph.freshDirs ?? [])) : undefined;
@@ -112,7 +113,8 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
     await Promise.all([...proxies.values()].map((x) => x.close()));
   };
   const frontFor = async (scope: Phase['network'], proxy: RunningProxy | undefined): Promise<number | undefined> => {
-    if (!shadow || !proxy || !net) return undefined;
+    // Backends without a network namespace reach the proxy over loopback TCP.
+    if ((!shadow && p.backend !== 'chroot') || !proxy || !net) return undefined;
     let front = fronts.get(scope);
     if (!front) fronts.set(scope, (front = await net.startTcpFront(proxy.socketPath)));
     return front.port;
@@ -129,7 +131,7 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
       for (const { command, writable, package: pkg } of phaseSteps(p, phase, runDir, replaced, shadow)) {
         const proxy = await proxyFor(phase.network);
         const before = new Map((proxy?.blocked() ?? []).map((b) => [blockKey(b), b.count]));
-        const bridge = proxy && net && !shadow ? net.bridgeSpec(proxy.socketPath) : undefined;
+        const bridge = proxy && net && p.backend === 'sandbox' ? net.bridgeSpec(proxy.socketPath) : undefined;
         const proxyPort = await frontFor(phase.network, proxy);
         const paths = {
           ...prepared,

@@ -15,6 +15,8 @@ export function helperPath(arch: string = process.arch): string | undefined {
 export interface ConfineProbe {
   readonly ok: boolean;
   readonly helper?: string;
+  /** sp-confine itself is there and runs (a failure is then the kernel's). */
+  readonly helperRuns: boolean;
   /** The kernel's Landlock ABI version; 0 when it has none. */
   readonly abi: number;
   readonly reason?: string;
@@ -23,30 +25,31 @@ export interface ConfineProbe {
 
 export function probeConfine(arch: string = process.arch): ConfineProbe {
   const helper = helperPath(arch);
-  if (!helper) return { ok: false, abi: 0, reason: `no sp-confine for this architecture (${arch}); the landlock backend supports x86-64 and arm64` };
+  if (!helper) return { ok: false, helperRuns: false, abi: 0, reason: `no sp-confine for this architecture (${arch}); the landlock backend supports x86-64 and arm64` };
   try {
     accessSync(helper, constants.X_OK);
   } catch {
-    return { ok: false, helper, abi: 0, reason: `${helper} is missing`, fix: 'rebuild the package with a C compiler present (apt-get install gcc libc6-dev; npm run build)' };
+    return { ok: false, helperRuns: false, helper, abi: 0, reason: `${helper} is missing`, fix: 'rebuild the package with a C compiler present (apt-get install gcc libc6-dev; npm run build)' };
   }
   const r = spawnSync(helper, ['--probe'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'] });
   let out: { landlock_abi?: unknown; landlock_error?: unknown } = {};
   try {
     out = JSON.parse(r.stdout) as typeof out;
   } catch {
-    return { ok: false, helper, abi: 0, reason: `${helper} --probe failed: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}` };
+    return { ok: false, helperRuns: false, helper, abi: 0, reason: `${helper} --probe failed: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}` };
   }
   const abi = typeof out.landlock_abi === 'number' ? out.landlock_abi : 0;
   if (abi < 1) {
     return {
       ok: false,
+      helperRuns: true,
       helper,
       abi: 0,
       reason: `the kernel has no Landlock (${String(out.landlock_error || 'unknown')})`,
       fix: 'Landlock needs Linux 5.13 or newer with landlock in the lsm= boot parameter (most distributions enable it since 2022)',
     };
   }
-  return { ok: true, helper, abi };
+  return { ok: true, helperRuns: true, helper, abi };
 }
 
 /** What a Landlock ABI below 7 cannot enforce, as lines for the summary and doctor. Pure. */

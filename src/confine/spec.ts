@@ -22,6 +22,17 @@ export interface ConfineSpec {
   readonly minAbi: number;
   /** The seccomp program (struct sock_filter[]). */
   readonly seccomp: Buffer;
+  /** The chroot backend: the jail root; cwd is then a path inside it. */
+  readonly chroot?: string;
+  /** Host paths bound at the same path inside the chroot (needs a mount namespace). */
+  readonly bind?: readonly string[];
+  /** Paths inside the chroot covered with /dev/null (files) or an empty read-only tmpfs (directories). */
+  readonly hideFiles?: readonly string[];
+  readonly hideDirs?: readonly string[];
+  /** Landlock without file-system rules (the chroot is the boundary): only TCP and scoping. */
+  readonly noFileRules?: boolean;
+  /** No Landlock at all (a kernel without it, where namespaces keep the network promise). */
+  readonly noLandlock?: boolean;
 }
 
 export class ConfineSpecError extends Error {}
@@ -55,6 +66,12 @@ export function encodeConfineSpec(s: ConfineSpec): Buffer {
   if (s.tcpConnect === 'any') add('anynet', 1);
   else for (const port of s.tcpConnect) add('port', port);
   add('minabi', s.minAbi);
+  if (s.chroot !== undefined) add('chroot', s.chroot);
+  for (const p of s.bind ?? []) add('bind', p);
+  for (const p of s.hideFiles ?? []) add('hidefile', p);
+  for (const p of s.hideDirs ?? []) add('hidedir', p);
+  if (s.noFileRules) add('nofs', 1);
+  if (s.noLandlock) add('nolandlock', 1);
   add('seccomp', s.seccomp.toString('hex'));
   return Buffer.from(lines.join('\n') + '\n');
 }

@@ -13,6 +13,7 @@ import { probeSandbox, sandboxInstalled } from './sandbox-probe.js';
 import { findTool } from './system-tools.js';
 import { probeConfine } from '../confine/helper.js';
 import { tasksOf } from './tasks.js';
+import { probeNamespaces } from './namespace-probe.js';
 
 /** safe-package's own cache for a jail user: never the user's ~/.npm or ~/.cache/pip. */
 export function cacheDirFor(invokerHome: string, env: Readonly<Record<string, string | undefined>>, jailUid: number, dropPrivileges: boolean): string {
@@ -28,6 +29,7 @@ export function hostFacts(invokedAs: string): HostFacts {
   const env = process.env;
   const cwd = process.cwd();
   const invoker = { uid: info.uid, gid: info.gid, name: info.username, home: info.homedir };
+  const isRootUser = info.uid === 0;
   return {
     invokedAs,
     cwd,
@@ -48,6 +50,7 @@ export function hostFacts(invokedAs: string): HostFacts {
     },
     sandboxInstalled: () => sandboxInstalled(env),
     probeLandlock: () => probeConfine(),
+    probeNamespaces: () => (isRootUser ? probeNamespaces(env) : { ok: false, reason: 'namespaces without a user namespace need root' }),
     tasksOf: (uid) => tasksOf(uid),
     probeSandbox: (user, drop) => {
       const setpriv = findTool('setpriv');

@@ -79,7 +79,12 @@ function mountsUnder(root: string): Set<string> {
   return new Set(mountPointsUnder(parseMountinfo(text), root));
 }
 
-export function scanJail(dir: string): JailScan {
+/**
+ * `project`: a directory inside the jail (path relative to the jail, e.g. "/work/app")
+ * that the jail user owns by design (the chroot backend's project where no mounts can bind
+ * it): it is not scanned or judged; the directories above it are.
+ */
+export function scanJail(dir: string, project?: string): JailScan {
   const abs = resolve(dir);
   let root: string;
   try {
@@ -116,6 +121,7 @@ export function scanJail(dir: string): JailScan {
       } catch {
         continue;
       }
+      if (childRel === project) continue;
       entries.push({ rel: childRel, ...statLite(st) });
       if (st.isDirectory()) {
         if (mountSet.has(hostPath) || st.dev !== rootDev) mounts.push(childRel);

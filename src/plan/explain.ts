@@ -11,12 +11,12 @@ const SHOWN_VALUES = /^(PATH|HOME|TMPDIR|USER|LOGNAME|TERM|LANG|NO_COLOR|FORCE_C
 
 /**
  * The jail's environment, without the phase's credentials. The landlock backend moves
- * HOME, the caches and the proxy (it has no mounts and no network namespace): its plan
- * says where they are.
+ * HOME, the caches and the proxy (it has no mounts and no network namespace), the chroot
+ * backend the proxy: their plans say where they are.
  */
 export function environmentView(p: Policy, plan?: LaunchPlan): { name: string; value?: string }[] {
   const vars: Record<string, string> = { ...p.env.vars };
-  if (plan?.backend === 'landlock') {
+  if (plan?.backend === 'landlock' || plan?.backend === 'chroot') {
     for (const name of Object.keys(vars)) {
       if (plan.env[name] === undefined) delete vars[name];
       else vars[name] = plan.env[name]!;
@@ -83,9 +83,10 @@ export function explainText(p: Policy, plan: LaunchPlan, extra: { seccomp?: stri
 
   section('Network');
   if (p.backend === 'none' || p.network.mode === 'host') item('host network, unrestricted');
-  else if (p.network.mode === 'none') item('none: the jail has no network interface but loopback');
+  else if (p.network.mode === 'none' && p.backend === 'sandbox') item('none: the jail has no network interface but loopback');
+  else if (p.network.mode === 'none') item(`none: ${plan.hardening.find((h) => h.startsWith('network:'))?.slice('network: '.length) ?? 'no TCP (Landlock); seccomp refuses other sockets'}`);
   else {
-    item('registry: no interface of its own; only the proxy, which allows:');
+    item(p.backend === 'sandbox' ? 'registry: no interface of its own; only the proxy, which allows:' : "registry: the host's network, but TCP only to the proxy's loopback port (Landlock); the proxy allows:");
     for (const h of p.network.allow) item(`  ${h}`);
     if (p.network.allow.length === 0) item('  (nothing: this profile has no registry)');
   }
@@ -93,8 +94,11 @@ export function explainText(p: Policy, plan: LaunchPlan, extra: { seccomp?: stri
   section('File system');
   for (const m of plan.mounts) item(`${m.where.padEnd(30)} ${m.what}${m.from ? `  ${m.from}` : ''}`);
   item(`project: ${p.project.dir}`);
-  item(`  writes kept after review: ${p.project.write.join(' ') || '(none)'}`);
-  item(`  hidden: ${p.project.hide.join(' ')}`);
+  const staged = (p.backend === 'sandbox' && p.rootDir === undefined) || p.backend === 'landlock';
+  if (staged) item(`  writes kept after review: ${p.project.write.join(' ') || '(none)'}`);
+  else if (p.backend === 'none') item('  writes: anywhere you can write, not reviewed');
+  else item(`  writes: straight to the project, wherever ${p.user.name} may write; NOT staged or reviewed (the ${p.backend} backend with a jail root)`);
+  if (p.backend !== 'none') item(`  hidden: ${p.project.hide.join(' ')}`);
 
   section('Phases');
   for (const ph of p.phases) item(`${ph.name}: ${ph.describe}`);
@@ -102,7 +106,12 @@ export function explainText(p: Policy, plan: LaunchPlan, extra: { seccomp?: stri
   section('Isolation');
   item(`namespaces: ${plan.namespaces.join(', ') || 'none'}`);
   for (const h of plan.hardening) item(h);
-  item(`process lifetime: ${plan.lifetime === 'pid-namespace' ? 'every jail process dies with the program (PID namespace)' : 'not enforced (processes may outlive the program)'}`);
+  const lifetime = {
+    'pid-namespace': 'every jail process dies with the program (PID namespace)',
+    supervisor: 'every jail process is killed when the program exits (a supervisor that is their subreaper)',
+    none: 'not enforced (processes may outlive the program)',
+  }[plan.lifetime];
+  item(`process lifetime: ${lifetime}`);
   for (const s of extra.seccomp ?? []) item(`  seccomp: ${s}`);
 
   section('Configuration');

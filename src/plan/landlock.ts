@@ -72,13 +72,23 @@ export function landlockEnvironment(p: Policy, phase: Phase | undefined, dirs: P
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(phaseEnvironment(p, phase))) env[k] = rehome(v, p.user.home, dirs.home);
   for (const c of p.profile.caches) if (env[c.env] !== undefined) env[c.env] = join(p.cacheDir, c.dir);
+  const out = withProxyPort(env, proxyPort);
+  out.TMPDIR = dirs.tmp;
+  return out;
+}
+
+/**
+ * Backends without a network namespace reach the proxy over loopback TCP: the proxy
+ * variables point at its port for this run (none when the step has no proxy). Pure.
+ */
+export function withProxyPort(vars: Readonly<Record<string, string>>, proxyPort: number | undefined): Record<string, string> {
+  const env: Record<string, string> = { ...vars };
   for (const [k, v] of Object.entries(env)) {
     if (v !== JAIL_PROXY_URL) continue;
     if (proxyPort === undefined) delete env[k];
     // Port 0: --explain, before a port is chosen for the run.
-    else env[k] = `http://127.0.0.1:${proxyPort || "<port chosen per run>"}`;
+    else env[k] = `http://127.0.0.1:${proxyPort || '<port chosen per run>'}`;
   }
-  env.TMPDIR = dirs.tmp;
   return env;
 }
 

@@ -21,7 +21,7 @@ import { closest } from '../util/did-you-mean.js';
 import { parseHostRule } from '../net/host-rule.js';
 import { decidePhases } from './phases.js';
 import { buildEnvironment, SANE_PATH } from './environment.js';
-import type { BackendName, Invoker, JailUser, Policy } from './types.js';
+import type { BackendName, ChrootSetup, Invoker, JailUser, Policy } from './types.js';
 import { shellQuote } from '../util/shell-quote.js';
 
 export class PolicyError extends Error {
@@ -65,6 +65,8 @@ export interface HostFacts {
   probeLandlock(): ConfineProbe;
   /** Cheap: is bubblewrap installed (nothing is run)? */
   sandboxInstalled(): SandboxProbe;
+  /** Can unshare make the chroot backend's namespaces here (runs a no-op through it)? */
+  probeNamespaces(): { ok: boolean; reason?: string };
   toolConfig(profile: ProfileName, jailHome: string, nodePath: string | undefined, args: readonly string[]): ToolConfig;
   /** Processes and threads the user runs now (what RLIMIT_NPROC already counts). */
   tasksOf(uid: number): number;
@@ -113,7 +115,9 @@ function chooseBackend(
   dropPrivileges: boolean,
   fallback?: string,
 ): { backend: BackendName; reason: string; landlockAbi?: number } {
-  const wanted = fallback !== undefined ? 'landlock' : (config.values.backend ?? 'auto');
+  const rootDir = config.values.root_dir;
+  // A sandbox that failed to start for this run: the named jail directory, else landlock.
+  const wanted = fallback !== undefined ? (host.isRoot && rootDir && dropPrivileges ? 'chroot' : 'landlock') : (config.values.backend ?? 'auto');
   const landlock = (why: string) => {
     // Without a user namespace nothing takes root's capabilities away inside the jail.
     if (host.isRoot && !dropPrivileges) {
@@ -132,12 +136,11 @@ function chooseBackend(
     if (r.choice) return r.choice;
     throw new PolicyError(`the landlock backend is unavailable: ${r.probe!.reason}`, EXIT_SAFE_PACKAGE_FAILED, r.probe!.fix);
   }
-  const rootDir = config.values.root_dir;
   if (wanted === 'none') return { backend: 'none', reason: 'asked for with --backend none' };
   if (wanted === 'chroot') {
     if (!host.isRoot) throw new PolicyError('the chroot backend needs root (chroot(2) is a privileged call)', EXIT_SAFE_PACKAGE_FAILED, 'run as root, or use the sandbox backend');
     if (!rootDir) throw new PolicyError('the chroot backend needs a jail directory', EXIT_SAFE_PACKAGE_FAILED, 'give one with --root-dir DIR (build it with: safe-package jail create DIR --with npm)');
-    return { backend: 'chroot', reason: 'asked for with --backend chroot' };
+    return { backend: 'chroot', reason: fallback !== undefined ? `auto: ${fallback}` : 'asked for with --backend chroot' };
   }
   // Try the sandbox before choosing only when there is an alternative to fall back to
   // (root with a jail directory); otherwise the run itself is the try, and a failed start
@@ -145,7 +148,11 @@ function chooseBackend(
   const alternative = wanted === 'auto' && host.isRoot && rootDir !== undefined;
   const probe = alternative ? host.probeSandbox(jailUser, dropPrivileges) : host.sandboxInstalled();
   if (probe.ok) return { backend: 'sandbox', reason: wanted === 'sandbox' ? 'asked for' : alternative ? 'auto: bubblewrap works on this host' : 'auto: bubblewrap is installed' };
-  // No bubblewrap, or it cannot start: the jail that needs no namespaces, before chroot.
+  // No bubblewrap, or it cannot start: the jail directory the user named (root_dir, the
+  // original's own use) is the chroot backend's; otherwise the jail that needs no namespaces.
+  if (wanted === 'auto' && host.isRoot && rootDir && dropPrivileges) {
+    return { backend: 'chroot', reason: `auto: the sandbox is unavailable (${probe.reason}); running as root with a root_dir` };
+  }
   if (wanted === 'auto' && !(host.isRoot && !dropPrivileges)) {
     const r = landlock(`auto: the sandbox is unavailable (${probe.reason})`);
     if (r.choice) return r.choice;
@@ -246,13 +253,6 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
   if (backend === 'none' && v.network !== undefined && v.network !== 'host') {
     warnings.push(`network "${v.network}" cannot be enforced by the none backend; the program has the host network`);
   }
-  if (backend === 'chroot' && mode === 'registry') {
-    throw new PolicyError(
-      'the chroot backend cannot enforce network "registry" (the proxy needs the sandbox)',
-      EXIT_SAFE_PACKAGE_FAILED,
-      'use --network none (no network) or --network host (the seed\'s behaviour), or the sandbox backend',
-    );
-  }
   const allow = [...new Set([...tool.registryHosts, ...(v.allow_hosts ?? [])])];
   for (const rule of allow) {
     try {
@@ -263,13 +263,15 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
     }
   }
   // The proxy runs only when there is somewhere to go.
-  const proxied = (backend === 'sandbox' || backend === 'landlock') && mode === 'registry' && allow.length > 0;
+  const proxied = backend !== 'none' && mode === 'registry' && allow.length > 0;
 
   // Caches live in safe-package's own directory, never the user's (~/.npm): an install
   // script could otherwise poison what the user's unprotected npm later trusts.
   const profileEnv: Record<string, string> = { ...profile.env, ...tool.env };
   if (backend === 'sandbox' || backend === 'landlock') {
     for (const c of profile.caches) profileEnv[c.env] = join(jailHome, '.cache', 'safe-package', c.dir);
+  }
+  {
     if (proxied) {
       for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'npm_config_proxy', 'npm_config_https_proxy']) profileEnv[name] = JAIL_PROXY_URL;
       profileEnv.NO_PROXY = '';
@@ -292,6 +294,7 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
   if ((backend === 'sandbox' && !rootDir) || backend === 'landlock') checkProjectDir(projectDir, host.invoker.home, user);
 
   const readOnlyPaths = [...new Set([...(needs?.prefixes ?? []), ...tool.readOnlyPaths, ...env.trustPaths])];
+  const chroot = backend === 'chroot' ? chrootSetup(host, rootDir!, host.realpath(host.cwd), user, mode) : undefined;
 
   // Phases (docs/promises.md#p7-two-phase-installs). Yarn classic has no rebuild command; npm's serves its node_modules.
   let rebuildTool: string | undefined;
@@ -325,6 +328,7 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
     user: { ...user, home: jailHome },
     dropPrivileges,
     ...(rootDir !== undefined ? { rootDir } : {}),
+    ...(chroot ? { chroot } : {}),
     env,
     network: { mode, allow, userAllowed: v.allow_hosts ?? [], registries: tool.registries, proxied },
     project: {
@@ -345,6 +349,53 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
     warnings,
     config,
   };
+}
+
+/**
+ * What the chroot backend can use on this host, decided by trying: with namespaces
+ * (unshare works) the project is bound into the jail at its own path and `--network none`
+ * is a network namespace; without them (a container with Docker's default profile) the
+ * project must lie inside the jail root, and the network rule is Landlock's. Refuses what
+ * this host cannot enforce, with the reason and a fix (docs/promises.md#p3-backends).
+ */
+export function chrootSetup(host: HostFacts, rootDir: string, cwd: string, user: JailUser, mode: string): ChrootSetup {
+  if (user.uid === 0) {
+    throw new PolicyError('the chroot backend does not run the jail as root: root leaves a chroot at will', EXIT_SAFE_PACKAGE_FAILED, 'let the jail run as nobody (the default), or name an unprivileged user with --user NAME');
+  }
+  const ns = host.probeNamespaces();
+  const ll = host.probeLandlock();
+  if (!ll.helperRuns) {
+    throw new PolicyError(`the chroot backend needs sp-confine: ${ll.reason ?? 'not found'}`, EXIT_SAFE_PACKAGE_FAILED, ll.fix ?? 'rebuild safe-package (npm run build)');
+  }
+  const abi = ll.ok ? ll.abi : 0;
+  if (cwd === rootDir || rootDir.startsWith(cwd + '/')) {
+    throw new PolicyError(`the project ${cwd} would contain the whole jail ${rootDir}`, EXIT_SAFE_PACKAGE_FAILED, `run in the project's directory (inside the jail, for example ${join(rootDir, 'work')}, or anywhere where mounts are allowed)`);
+  }
+  const insideRoot = cwd.startsWith(rootDir + '/');
+  if (!insideRoot && !ns.ok) {
+    throw new PolicyError(
+      `the project ${cwd} is outside the jail ${rootDir}, and this host allows no mounts to bind it there (${ns.reason ?? 'unshare failed'})`,
+      EXIT_SAFE_PACKAGE_FAILED,
+      `put the project inside the jail (for example ${join(rootDir, 'work')}) and run there, or use the landlock backend (--backend landlock), which needs neither`,
+    );
+  }
+  const tcpRule = abi >= 4;
+  if (mode === 'registry' && !tcpRule) {
+    throw new PolicyError(
+      `the chroot backend keeps network "registry" with Landlock's TCP rule, which this kernel does not have (Landlock ABI ${abi}, 4 needed)`,
+      EXIT_SAFE_PACKAGE_FAILED,
+      'use --network none (no network) or --network host (no restriction), or the sandbox backend',
+    );
+  }
+  if (mode === 'none' && !ns.ok && !tcpRule) {
+    throw new PolicyError(
+      `network "none" needs a network namespace or Landlock's TCP rule; this host has neither (${ns.reason ?? 'unshare failed'}; Landlock ABI ${abi})`,
+      EXIT_SAFE_PACKAGE_FAILED,
+      'use --network host (no restriction), or run where namespaces are allowed',
+    );
+  }
+  const jailCwd = insideRoot ? cwd.slice(rootDir.length) || '/' : cwd;
+  return { namespaces: ns.ok, landlockAbi: abi, cwd: jailCwd, bindProject: !insideRoot };
 }
 
 function chrootHome(user: UserEntry, rootDir: string, host: HostFacts): string {

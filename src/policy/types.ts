@@ -18,6 +18,17 @@ export interface JailUser {
   readonly home: string;
 }
 
+export interface ChrootSetup {
+  /** unshare works here: PID, mount, IPC, UTS (and network) namespaces, so mounts too. */
+  readonly namespaces: boolean;
+  /** The kernel's Landlock ABI (0: none): the network rule where there is no network namespace. */
+  readonly landlockAbi: number;
+  /** The working directory as the jail sees it. */
+  readonly cwd: string;
+  /** The project lies outside the jail root and is bound at its own path inside it. */
+  readonly bindProject: boolean;
+}
+
 export interface Invoker {
   readonly uid: number;
   readonly gid: number;
@@ -45,6 +56,8 @@ export interface Policy {
   /** True when safe-package runs as root and the jail runs as another user. */
   readonly dropPrivileges: boolean;
   readonly rootDir?: string;
+  /** The chroot backend: what this host lets it use, decided by trying (resolve.ts). */
+  readonly chroot?: ChrootSetup;
   readonly env: JailEnvironment;
   readonly network: {
     readonly mode: NetworkMode;

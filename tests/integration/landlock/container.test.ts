@@ -17,16 +17,11 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { baseEnv, installedCli, REPO, runProcess } from '../../support/cli.js';
+import { baseEnv, installedCli, runProcess } from '../../support/cli.js';
+import { buildDockerHarness, inContainer } from '../../support/docker-default.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 
-/** Docker's default capability set (moby's defaults), without CAP_SYS_ADMIN. */
-const DOCKER_CAPS = ['chown', 'dac_override', 'fowner', 'fsetid', 'kill', 'setgid', 'setuid', 'setpcap', 'net_bind_service', 'net_raw', 'sys_chroot', 'mknod', 'audit_write', 'setfcap'];
 const tag = randomBytes(4).toString('hex');
-
-function inContainer(argv: readonly string[], harness: string): string[] {
-  return ['/usr/bin/setpriv', `--bounding-set=-all,${DOCKER_CAPS.map((c) => `+${c}`).join(',')}`, '--inh-caps=-all', '--', harness, ...argv];
-}
 
 describe('in a container with Docker\'s default security settings', () => {
   let registry: TestRegistry;
@@ -43,9 +38,7 @@ describe('in a container with Docker\'s default security settings', () => {
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'sp-container-'));
     chmodSync(work, 0o755);
-    harness = join(work, 'docker-default');
-    const cc = spawnSync('gcc', ['-O2', '-o', harness, join(REPO, 'tests/support/native/docker-default.c')], { encoding: 'utf8' });
-    assert.equal(cc.status, 0, `gcc: ${cc.stderr}`);
+    harness = buildDockerHarness(work);
     writeFileSync(canaryFile, canary, { mode: 0o600 });
     tcp = createServer((s) => {
       tcpHits++;

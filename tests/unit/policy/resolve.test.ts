@@ -12,7 +12,7 @@ const USERS: UserEntry[] = [
   { name: 'nobody', uid: 65534, gid: 65534, home: '/nonexistent', shell: '/usr/sbin/nologin' },
 ];
 
-function facts(over: Partial<HostFacts> & { uid?: number; sandboxOk?: boolean; landlockAbi?: number } = {}): HostFacts {
+function facts(over: Partial<HostFacts> & { uid?: number; sandboxOk?: boolean; landlockAbi?: number; namespacesOk?: boolean } = {}): HostFacts {
   const uid = over.uid ?? 1000;
   const me = USERS.find((u) => u.uid === uid)!;
   return {
@@ -33,7 +33,8 @@ function facts(over: Partial<HostFacts> & { uid?: number; sandboxOk?: boolean; l
     toolConfig: () => ({ registries: ['https://registry.npmjs.org/'], registryHosts: ['registry.npmjs.org:443'], files: [], readOnlyPaths: [], env: {}, removedCredentials: [], credentials: { files: [], env: {} } }),
     cacheDir: () => '/home/dev/.cache/safe-package',
     tasksOf: () => 7,
-    probeLandlock: () => (over.landlockAbi ? { ok: true, abi: over.landlockAbi, helper: '/sp-confine' } : { ok: false, abi: 0, reason: 'the kernel has no Landlock' }),
+    probeLandlock: () => (over.landlockAbi ? { ok: true, helperRuns: true, abi: over.landlockAbi, helper: '/sp-confine' } : { ok: false, helperRuns: true, helper: '/sp-confine', abi: 0, reason: 'the kernel has no Landlock' }),
+    probeNamespaces: () => (over.namespacesOk === false ? { ok: false, reason: 'unshare failed: Operation not permitted' } : { ok: true }),
     ...over,
   };
 }
@@ -98,12 +99,26 @@ test('auto never falls back to an unprotected run', () => {
   assert.equal(resolve(['--backend', 'none', 'npm']).backend, 'none');
 });
 
-test('chroot needs root and a root dir; registry network needs the sandbox', () => {
+test('chroot needs root and a root dir; registry network needs Landlock\'s TCP rule', () => {
   assert.throws(() => resolve(['--backend', 'chroot', '-r', '/jail', 'npm']), /needs root/);
   assert.throws(() => resolve(['--backend', 'chroot', 'npm'], facts({ uid: 0 })), /needs a jail directory/);
-  assert.throws(() => resolve(['--backend', 'chroot', '-r', '/jail', 'npm'], facts({ uid: 0 })), /cannot enforce network "registry"/);
+  assert.throws(() => resolve(['--backend', 'chroot', '-r', '/jail', 'npm'], facts({ uid: 0, cwd: '/srv/p' })), /Landlock's TCP rule, which this kernel does not have/);
   const p = resolve(['--backend', 'chroot', '-r', '/jail', '--network', 'none', 'npm'], facts({ uid: 0, cwd: '/srv/p' }));
   assert.equal(p.rootDir, '/jail');
+  assert.deepEqual(p.chroot, { namespaces: true, landlockAbi: 0, cwd: '/srv/p', bindProject: true });
+  // With Landlock's TCP rule, the default network: the proxy over loopback TCP.
+  const reg = resolve(['--backend', 'chroot', '-r', '/jail', 'npm', 'install'], facts({ uid: 0, cwd: '/srv/p', landlockAbi: 4 }));
+  assert.equal(reg.network.proxied, true);
+  assert.equal(reg.env.vars.HTTPS_PROXY, 'http://127.0.0.1:3128');
+});
+
+test('chroot without namespaces: the project must lie inside the jail; network none needs Landlock', () => {
+  const noNs = (extra: Record<string, unknown> = {}) => facts({ uid: 0, namespacesOk: false, landlockAbi: 7, ...extra });
+  assert.throws(() => resolve(['--backend', 'chroot', '-r', '/jail', 'npm'], noNs({ cwd: '/srv/p' })), (e: unknown) => e instanceof PolicyError && /outside the jail \/jail/.test(e.message) && /\/jail\/work/.test(e.fix ?? ''));
+  const inside = resolve(['--backend', 'chroot', '-r', '/jail', 'npm'], noNs({ cwd: '/jail/work/p' }));
+  assert.deepEqual(inside.chroot, { namespaces: false, landlockAbi: 7, cwd: '/work/p', bindProject: false });
+  assert.throws(() => resolve(['--backend', 'chroot', '-r', '/jail', '--network', 'none', 'npm'], facts({ uid: 0, namespacesOk: false, cwd: '/jail/w' })), /neither/);
+  assert.throws(() => resolve(['--backend', 'chroot', '-r', '/jail', '-u', 'root', '--network', 'none', 'npm'], facts({ uid: 0, cwd: '/jail/w' })), /root leaves a chroot/);
 });
 
 test('the home directory is never the project', () => {

@@ -1,0 +1,25 @@
+// A CI container's security settings reproduced on the test host: root with the
+// capabilities Docker leaves (no CAP_SYS_ADMIN), and Docker's refusals that decide
+// whether a jail can be built (tests/support/native/docker-default.c: unshare, setns,
+// mount, umount2, pivot_root, clone with namespace flags; clone3 answered ENOSYS).
+
+import { spawnSync } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { REPO } from './cli.js';
+
+/** Docker's default capability set (moby's defaults), without CAP_SYS_ADMIN. */
+export const DOCKER_CAPS = ['chown', 'dac_override', 'fowner', 'fsetid', 'kill', 'setgid', 'setuid', 'setpcap', 'net_bind_service', 'net_raw', 'sys_chroot', 'mknod', 'audit_write', 'setfcap'];
+
+/** Compiles the harness into `dir` and returns its path. */
+export function buildDockerHarness(dir: string): string {
+  const harness = join(dir, 'docker-default');
+  const cc = spawnSync('gcc', ['-O2', '-o', harness, join(REPO, 'tests/support/native/docker-default.c')], { encoding: 'utf8' });
+  assert.equal(cc.status, 0, `gcc: ${cc.stderr}`);
+  return harness;
+}
+
+/** argv that runs `argv` under the container's settings; `caps` narrows them further. */
+export function inContainer(argv: readonly string[], harness: string, caps: readonly string[] = DOCKER_CAPS): string[] {
+  return ['/usr/bin/setpriv', `--bounding-set=-all,${caps.map((c) => `+${c}`).join(',')}`, '--inh-caps=-all', '--', harness, ...argv];
+}
