@@ -1,6 +1,7 @@
 // `safe-package jail create|check` (docs/promises.md#p10-commands): the command-line face of src/jail/.
 // Exit statuses: 0 done / no problems, 1 failed / problems found, 2 usage error.
 
+import { EXIT_SAFE_PACKAGE_FAILED } from '../cli/exit-codes.js';
 import { createJail, checkJail, JailError, resolveHostUser, type JailCreateResult, type JailProblem } from '../jail/index.js';
 import { posix } from 'node:path';
 import { shellQuote } from '../util/shell-quote.js';
@@ -164,7 +165,8 @@ export async function runJailCommand(args: string[], io: JailCommandIo): Promise
     if (parsed.sub === 'create') {
       const result = await createJail(dir, parsed.with, { users: parsed.users, log: (l) => io.stderr.write(`${l}\n`) });
       io.stdout.write(renderCreateResult(result));
-      return result.warnings.some((w) => w.startsWith('jail check:')) ? 1 : 0;
+      // An extended jail that fails its own check is a failed create, like a new one.
+      return result.warnings.some((w) => w.startsWith('jail check:')) ? EXIT_SAFE_PACKAGE_FAILED : 0;
     }
     const target = resolveHostUser(parsed.users[0] ?? 'nobody');
     const problems = await checkJail(dir, target);
@@ -174,7 +176,8 @@ export async function runJailCommand(args: string[], io: JailCommandIo): Promise
   } catch (e) {
     if (e instanceof JailError) {
       io.stderr.write(`safe-package jail ${parsed.sub}: ${e.message}\n`);
-      return 1;
+      // The command could not do its work (not a verdict on a jail): 125, as every setup failure.
+      return EXIT_SAFE_PACKAGE_FAILED;
     }
     throw e;
   }

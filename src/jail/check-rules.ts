@@ -203,6 +203,7 @@ export function judgeJail(scan: JailScan, target: JailTarget): JailProblem[] {
     out.push({ path, rule: 'mount', problem: 'has a file system mounted on it: the jail would see host files or processes through it', fix: `umount ${shellQuote(path)}` });
   }
   for (const e of scan.entries) out.push(...judgeEntry(e, target, scan.root));
+  out.push(...judgeRequiredDevices(scan));
   for (const rel of scan.capabilities ?? []) {
     const path = scan.root + rel;
     out.push({
@@ -210,6 +211,35 @@ export function judgeJail(scan: JailScan, target: JailTarget): JailProblem[] {
       rule: 'file-capabilities',
       problem: 'has file capabilities (security.capability): running it grants privileges, as setuid does',
       fix: `setfattr -x security.capability ${shellQuote(path)}`,
+    });
+  }
+  return out;
+}
+
+/**
+ * The device nodes a package manager and its scripts open (Node opens /dev/null for every
+ * child's ignored stdio; crypto reads /dev/urandom). Without them a run fails in odd
+ * ways, or a script that cannot open /dev/null falls back to something worse; a jail
+ * made without the mknod capability lacks them, so it is not a usable jail.
+ */
+export const REQUIRED_DEVICES: readonly { readonly rel: string; readonly major: number; readonly minor: number }[] = [
+  { rel: '/dev/null', major: 1, minor: 3 },
+  { rel: '/dev/zero', major: 1, minor: 5 },
+  { rel: '/dev/random', major: 1, minor: 8 },
+  { rel: '/dev/urandom', major: 1, minor: 9 },
+];
+
+function judgeRequiredDevices(scan: JailScan): JailProblem[] {
+  const byRel = new Map(scan.entries.map((e) => [e.rel, e]));
+  const out: JailProblem[] = [];
+  for (const d of REQUIRED_DEVICES) {
+    const e = byRel.get(d.rel);
+    if (e && e.type === 'char' && e.rdevMajor === d.major && e.rdevMinor === d.minor) continue;
+    out.push({
+      path: scan.root + d.rel,
+      rule: 'device-missing',
+      problem: e ? `is not the character device ${d.major}:${d.minor}` : `is missing (the character device ${d.major}:${d.minor})`,
+      fix: `rebuild the jail where mknod is allowed: safe-package jail create ${shellQuote(scan.dir)} (as root with CAP_MKNOD)`,
     });
   }
   return out;

@@ -7,7 +7,7 @@
 // add each executable (recursively), record it, then check the result with the same rules
 // the chroot backend applies before every run.
 
-import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync, mkdirSync, chownSync, chmodSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync, mkdirSync, chownSync, chmodSync, renameSync, rmSync } from 'node:fs';
 import { posix, resolve } from 'node:path';
 import { elfCompatible, hasElfMagic, type ElfInfo } from './elf.js';
 import { lookupLdCache } from './ld-cache.js';
@@ -69,7 +69,7 @@ function readMarker(root: string): Marker | undefined {
 }
 
 /** Makes `abs` (and missing parents) after checking that the deepest existing ancestor is safe. */
-function prepareDirectory(abs: string): { root: string; existing: Marker | undefined } {
+function prepareDirectory(abs: string): { root: string; existing: Marker | undefined; fresh?: boolean } {
   let st;
   try {
     st = statSync(abs);
@@ -82,10 +82,8 @@ function prepareDirectory(abs: string): { root: string; existing: Marker | undef
     const real = realpathSync(existingAncestor);
     const problems = judgeAncestors([ancestorChain(existingAncestor), ancestorChain(real)].filter((c) => c.length > 0));
     if (problems.length > 0) throw new JailError(`refusing to create a jail under ${shellQuote(existingAncestor)}:\n${problemsText(problems)}`);
-    mkdirSync(abs, { recursive: true, mode: 0o755 });
-    chownSync(abs, 0, 0);
-    chmodSync(abs, 0o755);
-    return { root: realpathSync(abs), existing: undefined };
+    mkdirSync(posix.dirname(abs), { recursive: true, mode: 0o755 });
+    return { root: realpathSync(posix.dirname(abs)) + '/' + posix.basename(abs), existing: undefined, fresh: true };
   }
   if (!st.isDirectory()) throw new JailError(`${shellQuote(abs)} exists and is not a directory`);
   const root = realpathSync(abs);
@@ -101,7 +99,7 @@ function prepareDirectory(abs: string): { root: string; existing: Marker | undef
   // can write into is not one root should keep writing into.
   const problems = names.length > 0 ? judgeJail(scanJail(abs), { uid: 65534, gid: 65534 }) : judgeAncestors([ancestorChain(abs), ancestorChain(root)]);
   if (problems.length > 0) throw new JailError(`refusing to add to ${shellQuote(abs)}; fix these first:\n${problemsText(problems)}`);
-  return { root, existing: marker };
+  return { root, existing: marker, ...(names.length === 0 ? { fresh: true } : {}) };
 }
 
 class JailBuilder {
@@ -386,7 +384,41 @@ export async function createJail(dir: string, exes: string[], opts: JailCreateOp
   const jailPath = opts.jailPath ?? JAIL_PATH;
   const located = exes.map((e) => ({ requested: e, path: locate(e, searchPath) }));
 
-  const { root, existing } = prepareDirectory(abs);
+  const prepared = prepareDirectory(abs);
+  const { existing } = prepared;
+  // A new jail is built aside, under a name no run uses, and renamed into place only when
+  // it is complete and passes the check: a failure (no mknod capability, a program that
+  // cannot be copied) leaves nothing half-built that could later pass for a jail.
+  const building = prepared.fresh ? `${posix.dirname(prepared.root)}/.${posix.basename(prepared.root)}.building-${process.pid}-${Date.now()}` : undefined;
+  if (building) {
+    mkdirSync(building, { mode: 0o700 });
+    chownSync(building, 0, 0);
+  }
+  try {
+    const result = await buildJail(building ?? prepared.root, { ...opts, log }, existing, located, extraUsers, jailPath, started);
+    if (!building) return result;
+    const blocking = result.warnings.filter((w) => w.startsWith('jail check:'));
+    if (blocking.length > 0) throw new JailError(`the new jail would not be safe to use, so it was not made:\n${blocking.map((b) => `  ${b}`).join('\n')}`);
+    chmodSync(building, 0o755);
+    // rename(2) replaces an empty directory (one the caller made for the jail).
+    renameSync(building, prepared.root);
+    return { ...result, dir: prepared.root };
+  } catch (err) {
+    if (building) rmSync(building, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function buildJail(
+  root: string,
+  opts: JailCreateOptions & { log: (line: string) => void },
+  existing: Marker | undefined,
+  located: { requested: string; path: string }[],
+  extraUsers: JailAccount[],
+  jailPath: string,
+  started: number,
+): Promise<JailCreateResult> {
+  const log = opts.log;
   const w = new JailWriter(root);
   const accounts = mergeUsers([...baseAccounts(hostGroupName(65534) ?? 'nogroup'), ...(existing?.users ?? []), ...extraUsers]);
   const marker: Marker = { format: 1, executables: [...new Set([...(existing?.executables ?? []), ...located.map((l) => l.path)])], users: accounts.filter((a) => a.uid !== 0 && a.uid !== 65534) };

@@ -6,6 +6,7 @@ export type JailRule =
   | 'ancestor-owner' // the jail or a directory above it is not owned by root
   | 'ancestor-writable' // the jail or a directory above it is writable by group/others
   | 'owner' // something inside is not owned by root
+  | 'device-missing' // a device node every package manager opens (/dev/null, ...) is not there
   | 'writable' // something inside is writable by group/others
   | 'setuid' // a setuid or setgid file
   | 'file-capabilities' // a file with security.capability (setuid's modern form)

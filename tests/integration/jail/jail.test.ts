@@ -4,7 +4,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixtureUser } from '../../support/cli.js';
+import { fixtureUser, installedCli } from '../../support/cli.js';
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -257,6 +257,30 @@ describe('jail create and check, for real', { skip: isRoot ? false : 'needs root
     } finally {
       unlinkSync(dev);
     }
+  });
+
+  test('a jail without /dev/null fails the check (jail create without the mknod capability would leave one)', async () => {
+    const dev = join(jail, 'dev/null');
+    renameSync(dev, join(base, 'null-aside'));
+    try {
+      const ps = await checkJail(jail, NOBODY);
+      assert.ok(has(ps, 'device-missing', dev), JSON.stringify(ps));
+      const r = await cli(['check', jail]);
+      assert.equal(r.code, 1, r.out);
+      assert.match(r.out, /dev\/null: is missing/);
+    } finally {
+      renameSync(join(base, 'null-aside'), dev);
+    }
+  });
+
+  test('jail create without the mknod capability: 125 with the reason, and nothing half-built left', () => {
+    const target = join(base, 'no-mknod');
+    const cliPath = installedCli();
+    const r = spawnSync('/usr/bin/setpriv', ['--bounding-set=-mknod', '--inh-caps=-all', '--', cliPath, 'jail', 'create', target, '--with', '/usr/bin/true'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 125, r.stdout + r.stderr);
+    assert.match(r.stderr, /mknod .*(not permitted|failed)/i);
+    assert.equal(existsSync(target), false, 'no jail appeared');
+    assert.deepEqual(readdirSync(base).filter((n) => n.includes('no-mknod')), [], 'no half-built directory left beside it');
   });
 
   test('re-running is idempotent and adds new executables', async () => {

@@ -26,6 +26,9 @@ function goodEntries(): JailEntry[] {
     file('/proc', { type: 'dir', mode: 0o555 }),
     file('/dev', { type: 'dir', mode: 0o755 }),
     file('/dev/null', { type: 'char', mode: 0o666, rdevMajor: 1, rdevMinor: 3 }),
+    file('/dev/zero', { type: 'char', mode: 0o666, rdevMajor: 1, rdevMinor: 5 }),
+    file('/dev/random', { type: 'char', mode: 0o666, rdevMajor: 1, rdevMinor: 8 }),
+    file('/dev/urandom', { type: 'char', mode: 0o666, rdevMajor: 1, rdevMinor: 9 }),
     file('/dev/tty', { type: 'char', mode: 0o666, rdevMajor: 5, rdevMinor: 0 }),
     file('/dev/fd', { type: 'symlink', mode: 0o777 }),
   ];
@@ -35,6 +38,16 @@ const rules = (ps: { rule: string }[]) => ps.map((p) => p.rule);
 
 test('a jail as jail create makes it has no problems', () => {
   assert.deepEqual(judgeJail(scan(goodEntries()), nobody), []);
+});
+
+test('a jail without its device nodes (made without the mknod capability) is a problem, as is a regular file in their place', () => {
+  const noDevices = goodEntries().filter((e) => !e.rel.startsWith('/dev/') || e.type !== 'char');
+  const ps = judgeJail(scan(noDevices), nobody);
+  assert.deepEqual(rules(ps), ['device-missing', 'device-missing', 'device-missing', 'device-missing']);
+  assert.deepEqual(ps.map((p) => p.path), ['/srv/jail/dev/null', '/srv/jail/dev/zero', '/srv/jail/dev/random', '/srv/jail/dev/urandom']);
+  assert.match(ps[0]!.fix, /mknod/);
+  const fake = goodEntries().map((e) => (e.rel === '/dev/null' ? file('/dev/null', { mode: 0o644 }) : e));
+  assert.deepEqual(rules(judgeJail(scan(fake), nobody)), ['device-missing']);
 });
 
 test('a jail directory or ancestor not owned by root is a problem: its owner can swap the jail', () => {
