@@ -51,8 +51,8 @@ test('checking a directory that does not exist is a problem (exit 1), and --json
   assert.deepEqual(data.problems.map((p) => p.rule), ['missing']);
 });
 
-test('an unknown --user is an error naming it (exit 1)', async () => {
+test('an unknown --user is an error naming it (exit 125: the command could not do its work)', async () => {
   const r = await run(['check', '/', '--user', 'no-such-user-sp']);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 125);
   assert.match(r.err, /unknown user "no-such-user-sp"/);
 });
