@@ -14,12 +14,13 @@ import { missingFeatures, probeConfine } from '../confine/helper.js';
 import { encodeConfineSpec } from '../confine/spec.js';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { readTopLevel } from '../host/layout.js';
+import { probeNamespaces } from '../host/namespace-probe.js';
 
 export interface Check {
   readonly name: string;
   readonly ok: boolean;
   /** Which backend needs it; checks of no backend concern every one. */
-  readonly backend?: 'sandbox' | 'landlock';
+  readonly backend?: 'sandbox' | 'landlock' | 'chroot';
   /** Informational checks never fail the doctor. */
   readonly required: boolean;
   readonly detail: string;
@@ -159,17 +160,32 @@ export function runChecks(env: Readonly<Record<string, string | undefined>> = pr
     });
   }
 
-  for (const name of ['setpriv', 'prlimit', 'unshare', 'chroot', 'mount', 'getfattr', 'setfattr'] as ToolName[]) {
+  for (const name of ['setpriv', 'prlimit', 'unshare', 'mount', 'getfattr', 'setfattr'] as ToolName[]) {
     const path = findTool(name, env);
     const tool = TOOLS[name];
     add({
-      ...(['setpriv', 'prlimit', 'mount', 'unshare'].includes(name) ? { backend: 'sandbox' as const } : {}),
+      ...(['setpriv', 'prlimit', 'mount'].includes(name) ? { backend: 'sandbox' as const } : name === 'unshare' ? { backend: 'chroot' as const } : {}),
       name: tool.name,
       ok: path !== undefined,
-      // chroot and unshare serve only the chroot backend; without setfattr npm ci is slower, not less safe.
-      required: name !== 'chroot' && name !== 'unshare' && name !== 'setfattr',
+      // unshare serves only the chroot backend (which runs without it); without setfattr npm ci is slower, not less safe.
+      required: name !== 'unshare' && name !== 'setfattr',
       detail: path ? `${path} (${tool.role})` : `missing (${tool.role})`,
       ...(path ? {} : { fix: installCommand(tool) }),
+    });
+  }
+
+  if (process.getuid?.() === 0) {
+    // Tried, not inferred from the binary: in a container unshare is there and refused.
+    const ns = probeNamespaces(env);
+    add({
+      backend: 'chroot',
+      name: 'chroot backend namespaces',
+      ok: ns.ok,
+      required: false,
+      detail: ns.ok
+        ? 'unshare works: with -r JAIL the project is bound into the jail at its own path, hidden files covered, and --network none is a network namespace'
+        : `unshare is refused here (${ns.reason}): the chroot backend still runs, but only in a project inside the jail root, and its network rule is Landlock's`,
+      ...(ns.ok ? {} : { fix: 'nothing to change for the landlock backend (auto without -r); for -r JAIL, put the project inside the jail (JAIL/work/...)' }),
     });
   }
 

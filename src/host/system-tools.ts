@@ -19,7 +19,6 @@ export const TOOLS = {
   setpriv: { name: 'setpriv', role: 'drops root privileges before the jail is built', pkg: 'util-linux' },
   prlimit: { name: 'prlimit', role: 'sets resource limits on the jail', pkg: 'util-linux' },
   unshare: { name: 'unshare', role: 'namespaces for the chroot backend', pkg: 'util-linux' },
-  chroot: { name: 'chroot', role: 'the chroot backend', pkg: 'coreutils' },
   mount: { name: 'mount', role: 'mounts the staging overlay inside the jail', pkg: 'mount' },
   getfattr: { name: 'getfattr', role: 'reads overlayfs markers when reviewing staged writes', pkg: 'attr' },
   setfattr: { name: 'setfattr', role: "gives npm ci an empty node_modules in the staging overlay; without it npm ci deletes the old one file by file, which is slower", pkg: 'attr' },

@@ -124,6 +124,12 @@ describe('the chroot backend in a container with Docker\'s default security sett
     assert.equal(tcpHits, hits);
   });
 
+  test('doctor tries unshare there instead of trusting the binary: refused, and says what the chroot backend still does', async () => {
+    const argv = inContainer([installedCli(), 'doctor'], harness);
+    const r = await runProcess(argv[0]!, argv.slice(1), { cwd: work, env: baseEnv() });
+    assert.match(r.stdout, /^note chroot backend namespaces: unshare is refused here \(.*Operation not permitted.*\): the chroot backend still runs, but only in a project inside the jail root/m);
+  });
+
   test('a project outside the jail: 125, with the reason and where to put it', async () => {
     const outside = mkdtempSync(join(work, 'outside-'));
     writeFileSync(join(outside, 'package.json'), '{"name":"o","version":"1.0.0"}\n');
