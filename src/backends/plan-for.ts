@@ -244,6 +244,8 @@ export function prepare(p: Policy, staged: boolean): { emptyFile: string } {
     return { emptyFile: '/dev/null' };
   }
   if (p.backend !== 'sandbox') return { emptyFile: '/dev/null' };
+  // Before anything is made: where the overlay can keep its upper layer, if anywhere.
+  if (staged) stageRootFor(p);
   checkProjectWritable(p);
   if (staged) {
     checkNoMountsInProject(p);

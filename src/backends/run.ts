@@ -11,7 +11,7 @@ import type { BlockedConnection, ContactedHost, StepRecord, WriteRecord } from '
 import { redactArgs } from '../profiles/npmrc.js';
 import { launch, type Outcome } from './launch.js';
 import { makePlan, prepare } from './plan-for.js';
-import { createStage, keepFreshIfUsed, removeStage, stagedNothing, startFresh, upperOf } from './stage-dirs.js';
+import { createStage, stagingChoice, keepFreshIfUsed, removeStage, stagedNothing, startFresh, upperOf } from './stage-dirs.js';
 import { backgroundWriteback } from './writeback.js';
 import { checkStepBinds } from '../stage/step-binds.js';
 import type { LandlockRun } from './landlock-run.js';
@@ -87,6 +87,10 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
   const staged = isStaged(p);
   const notes: string[] = [];
   const prepared = prepare(p, staged);
+  if (staged) {
+    const where = stagingChoice(p);
+    if (where.ok && where.note) notes.push(`note: ${where.note}`);
+  }
   // The project as it is now: the commit writes into this directory or into none.
   const { dev, ino } = lstatSync(p.project.dir);
   const staging = staged ? await import('./staging.js') : undefined;

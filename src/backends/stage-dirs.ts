@@ -14,12 +14,50 @@ import { PinnedTree } from '../stage/fs-at.js';
 import { findTool } from '../host/system-tools.js';
 import { PolicyError } from '../policy/resolve.js';
 import type { Policy } from '../policy/types.js';
+import { chooseStageRoot, fsInfo, type FsInfo, type StageChoice } from '../host/fs-type.js';
 import { shellQuote } from '../util/shell-quote.js';
 
 export const SHARED_STAGE_ROOT = '/var/tmp/safe-package';
 
-export function stageRootFor(p: Policy): string {
+/** Where runs stage when its file system can hold an overlay upper layer. */
+function usualStageRoot(p: Policy): string {
   return p.dropPrivileges ? SHARED_STAGE_ROOT : join(p.cacheDir, 'stage');
+}
+
+const chosen = new Map<string, StageChoice>();
+
+/**
+ * The sandbox's overlay staging, decided once per place: the usual directory, or a tmpfs
+ * when that one lives on a file system overlayfs cannot write its upper layer to (inside
+ * a container whose root is itself an overlay). The landlock backend's shadow stays
+ * where it is: it needs no overlayfs, and hard links into the project.
+ */
+export function stagingChoice(p: Policy): StageChoice {
+  const usual = usualStageRoot(p);
+  if (p.backend !== 'sandbox') return { ok: true, root: usual };
+  const key = `${usual}\0${p.dropPrivileges ? 'shared' : p.invoker.uid}`;
+  let c = chosen.get(key);
+  if (!c) {
+    const tmpfsRoot = p.dropPrivileges ? '/dev/shm/safe-package' : `/dev/shm/safe-package-${p.invoker.uid}`;
+    let tmpfs: FsInfo | undefined;
+    try {
+      tmpfs = fsInfo('/dev/shm') ;
+    } catch {
+      tmpfs = undefined;
+    }
+    c = chooseStageRoot(usual, fsInfo(usual), { root: tmpfsRoot, fs: tmpfs });
+    chosen.set(key, c);
+  }
+  return c;
+}
+
+/** No directory here can hold the overlay's upper layer (auto then takes the landlock backend). */
+export class StagingUnavailableError extends PolicyError {}
+
+export function stageRootFor(p: Policy): string {
+  const c = stagingChoice(p);
+  if (!c.ok) throw new StagingUnavailableError(c.reason, undefined, c.fix);
+  return c.root;
 }
 
 function ensureRootOwnedDir(dir: string, mode: number): void {
@@ -57,7 +95,14 @@ function sweepStale(dir: string, prefix: string, now: number): void {
 export function createStage(p: Policy): string {
   const root = stageRootFor(p);
   if (p.dropPrivileges) ensureRootOwnedDir(root, 0o711);
-  else mkdirSync(root, { recursive: true, mode: 0o700 });
+  else {
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    // In a shared directory (/dev/shm) another user could have made it first.
+    const st = lstatSync(root);
+    if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) {
+      throw new PolicyError(`${root} must be a directory of yours that nobody else can enter`, undefined, `remove it (rm -rf ${shellQuote(root)}); safe-package recreates it`);
+    }
+  }
   // Interrupted commits never need these: recovery works from the journal and the
   // backups beside the project's files.
   sweepStale(root, 'run-', Date.now());

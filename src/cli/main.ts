@@ -121,6 +121,7 @@ async function fallBack(fallback: Fallback, reason: string, io: Io, name: string
 async function runAndReport(policy: Policy, io: Io, name: string, fallback?: Fallback): Promise<number> {
   const { runPolicy } = await import('../backends/run.js');
   const { ProjectNotWritableError } = await import('../backends/preflight.js');
+  const { StagingUnavailableError } = await import('../backends/stage-dirs.js');
   // 4–6. Prepare, run each phase in the jail, review and commit the staged writes.
   const startedAt = new Date();
   let run;
@@ -129,7 +130,8 @@ async function runAndReport(policy: Policy, io: Io, name: string, fallback?: Fal
   } catch (err) {
     // A root-owned checkout (CI) that the jail user cannot write: the landlock backend
     // stages into a shadow of its own and needs no write access to the project.
-    if (fallback && err instanceof ProjectNotWritableError) {
+    // Staging where no file system can hold an overlay's upper layer: the same.
+    if (fallback && (err instanceof ProjectNotWritableError || err instanceof StagingUnavailableError)) {
       try {
         return await fallBack(fallback, (err as Error).message, io, name);
       } catch (second) {

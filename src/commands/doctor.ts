@@ -3,8 +3,8 @@
 // backend works here, 1 otherwise.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Io } from '../cli/main.js';
 import { findTool, installCommand, RefusedToolError, TOOLS, type ToolName } from '../host/system-tools.js';
@@ -15,6 +15,9 @@ import { encodeConfineSpec } from '../confine/spec.js';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { readTopLevel } from '../host/layout.js';
 import { probeNamespaces } from '../host/namespace-probe.js';
+import { chooseStageRoot, fsInfo, type StageChoice } from '../host/fs-type.js';
+import { cacheDirFor } from '../host/facts.js';
+import { SHARED_STAGE_ROOT } from '../backends/stage-dirs.js';
 
 export interface Check {
   readonly name: string;
@@ -123,9 +126,35 @@ export function runChecks(env: Readonly<Record<string, string | undefined>> = pr
     });
   }
 
+  // Staging where runs stage: the file system decides whether overlayfs can use it.
+  const isRoot = process.getuid?.() === 0;
+  const info = userInfo();
+  const usual = isRoot ? SHARED_STAGE_ROOT : join(cacheDirFor(info.homedir, env, info.uid, false), 'stage');
+  let where: StageChoice;
+  try {
+    let shm;
+    try {
+      shm = fsInfo('/dev/shm');
+    } catch {
+      shm = undefined;
+    }
+    where = chooseStageRoot(usual, fsInfo(usual), { root: isRoot ? '/dev/shm/safe-package' : `/dev/shm/safe-package-${info.uid}`, fs: shm });
+  } catch (err) {
+    where = { ok: false, reason: `cannot look at ${usual}: ${(err as Error).message}`, fix: `check ${usual}` };
+  }
+  add({
+    backend: 'sandbox',
+    name: 'staging directory',
+    ok: where.ok,
+    required: true,
+    detail: where.ok ? (where.note ?? `${usual} (${fsInfo(usual).name}) can hold an overlay's upper layer`) : where.reason,
+    ...(where.ok ? {} : { fix: where.fix }),
+  });
+
   const mount = findTool('mount', env);
-  if (bwrap && mount && probe?.ok) {
-    const dir = mkdtempSync(join(tmpdir(), 'safe-package-doctor-'));
+  if (bwrap && mount && probe?.ok && where.ok) {
+    mkdirSync(where.root, { recursive: true, mode: isRoot ? 0o711 : 0o700 });
+    const dir = mkdtempSync(join(where.root, 'doctor-'));
     try {
       const r = tryRun([
         bwrap, '--unshare-user', '--uid', '0', '--gid', '0', '--cap-add', 'ALL', ...JAIL_BASE,
@@ -137,8 +166,8 @@ export function runChecks(env: Readonly<Record<string, string | undefined>> = pr
         name: 'overlayfs in a user namespace',
         ok: r.ok,
         required: true,
-        detail: r.ok ? 'works (staged writes)' : `fails: ${r.stderr.trim().split('\n').pop() ?? ''}`,
-        ...(r.ok ? {} : { fix: 'needs Linux 5.11 or newer with overlayfs (modprobe overlay)' }),
+        detail: r.ok ? `works in ${where.root} (staged writes)` : `fails in ${where.root}: ${r.stderr.trim().split('\n').pop() ?? ''}`,
+        ...(r.ok ? {} : { fix: 'needs Linux 5.11 or newer with overlayfs (modprobe overlay); inside a container, the landlock backend stages without it' }),
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });
