@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import type { Policy } from '../policy/types.js';
 import type { Phase } from '../policy/phases.js';
 import { landlockFiles, type LandlockDirs } from '../plan/landlock.js';
-import { copiedTops, createShadow, shadowToUpper, shadowTouched, type Shadow } from '../stage/shadow.js';
+import { copiedTops, createShadow, rewriteShadowPaths, shadowToUpper, shadowTouched, type Shadow } from '../stage/shadow.js';
 import { secureStagingDir } from '../stage/secure.js';
 import { helperPath } from '../confine/helper.js';
 import { requireTool } from '../host/system-tools.js';
@@ -93,7 +93,9 @@ export async function shadowToStage(p: Policy, run: LandlockRun): Promise<{ move
   try {
     const helper = helperPath();
     if (!helper) throw new Error('no sp-confine for this architecture');
-    return shadowToUpper(secured.upperDir, run.shadow.made, p.project.dir, upperOf(run.runDir), { whiteout: helper, setfattr: requireTool('setfattr') });
+    const r = shadowToUpper(secured.upperDir, run.shadow.made, p.project.dir, upperOf(run.runDir), { whiteout: helper, setfattr: requireTool('setfattr') });
+    rewriteShadowPaths(upperOf(run.runDir), run.shadow.dir, p.project.dir);
+    return r;
   } finally {
     removeStage(secured.upperDir);
   }

@@ -1,7 +1,7 @@
 // The jail's network (docs/promises.md#p6-network): the allowlisting proxy in this process, and what the
 // jail side needs to reach it (the bridge).
 
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { startProxy, type RunningProxy } from '../net/proxy.js';
@@ -16,15 +16,33 @@ import { BRIDGE_PORT } from './bridge-port.js';
  * The proxy for a phase: the run's whole allowlist, or (the scripts phase) only the hosts
  * the user allowed by name. Either way every refusal is recorded.
  */
-export function startJailProxy(p: Policy, runDir: string, scope: 'policy' | 'allowed-hosts-only' = 'policy'): Promise<RunningProxy> {
+export async function startJailProxy(p: Policy, runDir: string, scope: 'policy' | 'allowed-hosts-only' = 'policy'): Promise<RunningProxy> {
   const allow = scope === 'policy' ? p.network.allow : p.network.userAllowed;
-  return startProxy({
-    socketPath: join(runDir, scope === 'policy' ? 'proxy.sock' : 'proxy-scripts.sock'),
-    policy: { allow: parseHostRules(allow) },
-    // The bridge runs as the jail user; when that is not us, the socket must be theirs.
-    ...(p.dropPrivileges ? { socketOwner: { uid: p.user.uid, gid: p.user.gid } } : {}),
-  });
+  const name = scope === 'policy' ? 'proxy.sock' : 'proxy-scripts.sock';
+  // A Unix socket's path has at most 107 bytes; a long cache directory (XDG_CACHE_HOME)
+  // would not fit, so the socket then goes in a private directory of its own in /tmp.
+  const short = join(runDir, name).length > MAX_SOCKET_PATH ? mkdtempSync('/tmp/sp-proxy-') : undefined;
+  if (short && p.dropPrivileges) chmodSync(short, 0o711);
+  try {
+    const proxy = await startProxy({
+      socketPath: join(short ?? runDir, name),
+      policy: { allow: parseHostRules(allow) },
+      // The bridge runs as the jail user; when that is not us, the socket must be theirs.
+      ...(p.dropPrivileges ? { socketOwner: { uid: p.user.uid, gid: p.user.gid } } : {}),
+    });
+    if (!short) return proxy;
+    return { ...proxy, close: async () => {
+      await proxy.close();
+      rmSync(short, { recursive: true, force: true });
+    } };
+  } catch (err) {
+    if (short) rmSync(short, { recursive: true, force: true });
+    throw err;
+  }
 }
+
+/** sun_path holds 108 bytes with the terminating NUL. */
+const MAX_SOCKET_PATH = 107;
 
 let bridgeSource: string | undefined;
 

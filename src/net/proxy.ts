@@ -541,6 +541,8 @@ async function listenOnSocket(server: ReturnType<typeof createServer>, path: str
     /* absent, as it should be */
   }
   if (exists) throw new Error(`cannot start the network proxy: ${path} already exists (remove it, or use a fresh private directory)`);
+  // Node cuts a longer path to fit sun_path and listens there: somewhere else entirely.
+  if (Buffer.byteLength(path) > 107) throw new Error(`cannot start the network proxy on ${path}: a Unix socket's path has at most 107 bytes`);
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => reject(new Error(`cannot start the network proxy on ${path}: ${err.message}`));
     server.once('error', onError);

@@ -31,6 +31,11 @@ import {
   symlinkSync,
   writeFileSync,
   chmodSync,
+  closeSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  writeSync,
   type BigIntStats,
 } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -303,4 +308,53 @@ export function shadowToUpper(shadowDir: string, made: ReadonlyMap<string, Made>
     if (r.status !== 0) throw new Error(`cannot mark ${dir} as replacing the project's directory (setfattr): ${(r.stderr || r.error?.message || '').trim()}`);
   }
   return { moved, deleted: whiteouts.length };
+}
+
+/**
+ * The jail worked in the shadow, at another path than the project's: package managers
+ * that write the project's absolute path into generated launchers (pnpm's `.bin` shims
+ * set NODE_PATH) wrote the shadow's. In the upper directory (ours, out of the jail's reach)
+ * every regular file in a `.bin` directory under node_modules that names the shadow is
+ * rewritten to name the project, as bare pnpm would have written it. Nothing else is
+ * changed (docs/promises.md#p3-backends lists what still names the shadow). Returns the
+ * files rewritten.
+ */
+export function rewriteShadowPaths(upperDir: string, shadowPath: string, projectDir: string): string[] {
+  const rewritten: string[] = [];
+  const walk = (rel: string, inNodeModules: boolean) => {
+    let names: string[];
+    try {
+      names = readdirSync(join(upperDir, rel));
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const childRel = rel ? join(rel, name) : name;
+      const st = lstatSync(join(upperDir, childRel));
+      if (st.isDirectory()) {
+        if (name === '.bin' && inNodeModules) rewriteBin(childRel);
+        else walk(childRel, inNodeModules || name === 'node_modules');
+      }
+    }
+  };
+  const rewriteBin = (rel: string) => {
+    for (const name of readdirSync(join(upperDir, rel))) {
+      const path = join(upperDir, rel, name);
+      const st = lstatSync(path);
+      if (!st.isFile() || st.nlink !== 1 || st.size > 1 << 20) continue;
+      const fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW);
+      try {
+        const text = readFileSync(fd, 'latin1');
+        if (!text.includes(shadowPath)) continue;
+        const fixed = Buffer.from(text.split(shadowPath).join(projectDir), 'latin1');
+        ftruncateSync(fd, 0);
+        writeSync(fd, fixed, 0, fixed.length, 0);
+        rewritten.push(join(rel, name));
+      } finally {
+        closeSync(fd);
+      }
+    }
+  };
+  walk('', false);
+  return rewritten;
 }

@@ -90,7 +90,13 @@ const PROJECT = {
   'package.json': `${JSON.stringify({ name: 'proj', version: '1.0.0', private: true, allowScripts: { 'fx-builder': true } }, null, 2)}\n`,
 };
 
-describe('npm through safe-package, against bare npm in a twin project', () => {
+/**
+ * The twin suite: each step run through safe-package (with `flags`) and with bare npm in a
+ * twin project, the trees compared. `everything`: also the cases that are the sandbox's
+ * own (root with --user, a mounted node_modules, ...).
+ */
+function twinSuite(title: string, flags: readonly string[], everything: boolean): void {
+describe(title, () => {
   let registry: TestRegistry;
   let work: WorkDir;
   let wrappedCache: string;
@@ -126,7 +132,7 @@ describe('npm through safe-package, against bare npm in a twin project', () => {
     dirs: { wrapped: string; bare: string; wrappedCache?: string; bareCache?: string },
   ): Promise<Report> {
     const env = { npm_config_registry: registry.url };
-    const w = await runWrapped([], 'npm', args, {
+    const w = await runWrapped(flags, 'npm', args, {
       cwd: dirs.wrapped,
       env: userEnv({ ...env, XDG_CACHE_HOME: dirs.wrappedCache ?? wrappedCache }),
       reportFile: join(reports, `${what.replace(/\W+/g, '-')}.json`),
@@ -240,6 +246,8 @@ describe('npm through safe-package, against bare npm in a twin project', () => {
     assert.equal(nodeModules?.kind, 'replaced-dir', JSON.stringify(nodeModules));
     assert.deepEqual(report.writes.committed.filter((w) => w.kind === 'deleted').map((w) => w.path), []);
   });
+
+  if (!everything) return;
 
   test('as root with --user: npm ci over an existing node_modules replaces it, owned by that user', async (t) => {
     if (process.getuid?.() !== 0) return t.skip('needs root (CI runs as root)');
@@ -357,3 +365,9 @@ describe('npm through safe-package, against bare npm in a twin project', () => {
     assert.match(readFileSync(join(project, 'package-lock.json'), 'utf8'), new RegExp(`"resolved": "${registry.url}fx-leaf-a/-/fx-leaf-a-1\\.0\\.0\\.tgz"`));
   });
 });
+}
+
+twinSuite('npm through safe-package, against bare npm in a twin project', [], true);
+// The namespace-free jail gives the same trees: install, npm ci (fresh and over an
+// existing node_modules), install of one more, uninstall, an install script's build.
+twinSuite('npm through the landlock backend, against bare npm in a twin project', ['--backend', 'landlock'], false);

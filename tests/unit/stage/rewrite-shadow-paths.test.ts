@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rewriteShadowPaths } from '../../../src/stage/shadow.js';
+
+test('launchers in node_modules/**/.bin that name the shadow are rewritten to name the project; nothing else is touched', (t) => {
+  const upper = mkdtempSync(join(tmpdir(), 'sp-rewrite-'));
+  t.after(() => rmSync(upper, { recursive: true, force: true }));
+  const shadow = '/var/cache/sp/stage/run-AbC123/shadow';
+  const project = '/home/dev/app';
+  const shim = `#!/bin/sh\nexport NODE_PATH="${shadow}/node_modules/.pnpm/node_modules"\nexec node "${shadow}/node_modules/x/cli.js" "$@"\n`;
+  mkdirSync(join(upper, 'node_modules/.bin'), { recursive: true });
+  mkdirSync(join(upper, 'node_modules/.pnpm/a@1/node_modules/a/node_modules/.bin'), { recursive: true });
+  mkdirSync(join(upper, '.bin'));
+  writeFileSync(join(upper, 'node_modules/.bin/x'), shim, { mode: 0o755 });
+  writeFileSync(join(upper, 'node_modules/.pnpm/a@1/node_modules/a/node_modules/.bin/y'), shim);
+  writeFileSync(join(upper, '.bin/outside-node-modules'), shim);
+  writeFileSync(join(upper, 'node_modules/readme.txt'), shim);
+  symlinkSync('/etc/passwd', join(upper, 'node_modules/.bin/link'));
+  const done = rewriteShadowPaths(upper, shadow, project);
+  assert.deepEqual(done.sort(), ['node_modules/.bin/x', 'node_modules/.pnpm/a@1/node_modules/a/node_modules/.bin/y']);
+  const fixed = readFileSync(join(upper, 'node_modules/.bin/x'), 'utf8');
+  assert.equal(fixed, shim.split(shadow).join(project));
+  assert.doesNotMatch(fixed, /shadow/);
+  assert.equal(readFileSync(join(upper, '.bin/outside-node-modules'), 'utf8'), shim);
+  assert.equal(readFileSync(join(upper, 'node_modules/readme.txt'), 'utf8'), shim);
+  assert.equal(readlinkSync(join(upper, 'node_modules/.bin/link')), '/etc/passwd');
+});
