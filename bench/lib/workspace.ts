@@ -104,13 +104,15 @@ export function launcherEntry(root: string): 'bundle' | 'modules' {
   return bundle !== undefined && (tree === undefined || bundle >= tree) ? 'bundle' : 'modules';
 }
 
-/** Copies the built program the way the package ships it (bin/, dist/src/, package.json). */
+/** Copies the built program the way the package ships it (bin/, dist/src/, dist/native/, package.json). */
 function install(repo: string, to: string, withBundle: boolean): string {
   mkdirSync(to, { recursive: true });
   // Timestamps kept: the launcher compares the bundle's with the module tree's.
   const copy = (rel: string) => cpSync(join(repo, rel), join(to, rel), { recursive: true, preserveTimestamps: true });
   copy('bin');
   copy('dist/src');
+  // sp-confine, the landlock and chroot backends' helper.
+  if (existsSync(join(repo, 'dist/native'))) copy('dist/native');
   if (existsSync(join(repo, 'package.json'))) copy('package.json');
   if (!withBundle) rmSync(join(to, 'dist/src/cli/main.bundle.cjs'), { force: true });
   chmodTree(to);

@@ -58,7 +58,8 @@ export function phaseSteps(p: Policy, phase: Phase, runDir: string | undefined, 
   const steps = shadow
     ? planScriptSteps({ upperDir: shadow.shadow.dir, projectDir: shadow.shadow.dir, rootScripts, replaced: ['node_modules'], touched: shadow.touched })
     : planScriptSteps({ upperDir: upperOf(runDir), projectDir: p.project.dir, rootScripts, replaced });
-  const root = (event: string): Step => ({ command: { path: tool, args: ['run', event] } });
+  const flags = phase.carriedFlags ?? [];
+  const root = (event: string): Step => ({ command: { path: tool, args: ['run', event, ...flags] } });
   if (p.profile.name === 'pnpm') {
     // pnpm keeps its packages in node_modules/.pnpm behind symlinks and decides itself
     // which may build (onlyBuiltDependencies): one `pnpm rebuild --pending` with
@@ -68,11 +69,11 @@ export function phaseSteps(p: Policy, phase: Phase, runDir: string | undefined, 
     // --pending: exactly the builds the install phase skipped, as pnpm recorded them.
     return [
       ...events.filter((e) => e === 'preinstall').map(root),
-      ...(names.length ? [{ command: { path: tool, args: ['rebuild', '--pending'] }, writable: ['node_modules'] }] : []),
+      ...(names.length ? [{ command: { path: tool, args: ['rebuild', '--pending', ...flags] }, writable: ['node_modules'] }] : []),
       ...events.filter((e) => e !== 'preinstall').map(root),
     ];
   }
-  return steps.map((s) => (s.kind === 'root' ? root(s.event) : { command: { path: tool, args: ['rebuild', s.name] }, writable: s.writable, package: s.name }));
+  return steps.map((s) => (s.kind === 'root' ? root(s.event) : { command: { path: tool, args: ['rebuild', s.name, ...flags] }, writable: s.writable, package: s.name }));
 }
 
 /** Identity of a refusal in the proxy's ledger (it merges repeats into a count). */

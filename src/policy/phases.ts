@@ -37,6 +37,11 @@ export interface Phase {
   readonly env: Readonly<Record<string, string>>;
   readonly scripts?: ScriptsTarget;
   /**
+   * The user's own flags that shape how install scripts run and what the user sees of
+   * them, carried to the scripts phase's commands (`npm rebuild NAME --foreground-scripts`).
+   */
+  readonly carriedFlags?: readonly string[];
+  /**
    * Project directories this phase starts empty, relative to the project: `npm ci`
    * removes everything in node_modules before it installs anything, so the jail is given
    * an empty one from the start (an opaque directory in the staging layer) instead of
@@ -110,6 +115,7 @@ export function decidePhases(input: PhaseInput): PhaseDecision {
   if (command.kind === 'uninstall' || command.ignoreScripts) return { phases: [install], command };
 
   const bare = command.packages.length === 0 && (command.kind === 'install' || command.kind === 'ci');
+  const carried = scriptsPhaseFlags(tool, input.args);
   const scripts: Phase = {
     name: 'scripts',
     program: 'rebuild',
@@ -118,6 +124,7 @@ export function decidePhases(input: PhaseInput): PhaseDecision {
     cacheWritable: false,
     env: { npm_config_offline: 'true', npm_config_logs_dir: '/tmp/npm-logs', npm_config_update_notifier: 'false' },
     scripts: bare ? { kind: 'all' } : { kind: 'changed' },
+    ...(carried.length ? { carriedFlags: carried } : {}),
     describe: `${bare ? "the install scripts of the packages this install changed, then the project's own" : 'the install scripts of the packages this install changed'}, each package in a jail where only its own folder is writable; no network but the hosts you allowed by name; no credentials; cache read-only`,
   };
   return { phases: [install, scripts], command };
@@ -130,4 +137,42 @@ export function decidePhases(input: PhaseInput): PhaseDecision {
  */
 export function freshDirsFor(tool: 'npm' | 'pnpm' | 'yarn', command: ClassifiedCommand): string[] {
   return tool === 'npm' && command.kind === 'ci' ? ['node_modules'] : [];
+}
+
+/** Flags of the user's command that matter to how scripts run and how they are shown. */
+const CARRIED_SWITCHES: Readonly<Record<'npm' | 'pnpm' | 'yarn', ReadonlySet<string>>> = {
+  npm: new Set(['--foreground-scripts', '--no-foreground-scripts', '--silent', '-s', '--quiet', '-q', '--verbose', '-d', '-dd', '-ddd', '--no-color']),
+  pnpm: new Set(['--silent', '-s', '--no-color']),
+  yarn: new Set(['--silent', '--verbose']),
+};
+/** The same, with a value (`--loglevel verbose` or `--loglevel=verbose`). */
+const CARRIED_WITH_VALUE: Readonly<Record<'npm' | 'pnpm' | 'yarn', ReadonlySet<string>>> = {
+  npm: new Set(['--loglevel', '--color']),
+  pnpm: new Set(['--reporter', '--loglevel', '--color']),
+  yarn: new Set([]),
+};
+
+/**
+ * The user's flags the scripts phase repeats, in their order: output and log level
+ * (`--foreground-scripts` streams each script's output, as bare npm does). Nothing that
+ * chooses a program or a path (`--script-shell`, `--prefix`) is carried. Pure.
+ */
+export function scriptsPhaseFlags(tool: 'npm' | 'pnpm' | 'yarn', args: readonly string[]): string[] {
+  const out: string[] = [];
+  const switches = CARRIED_SWITCHES[tool];
+  const valued = CARRIED_WITH_VALUE[tool];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') break;
+    const eq = a.indexOf('=');
+    if (eq > 0) {
+      const name = a.slice(0, eq);
+      if (valued.has(name) || switches.has(name)) out.push(a);
+    } else if (valued.has(a)) {
+      const next = args[i + 1];
+      if (next !== undefined && !next.startsWith('-')) out.push(a, args[++i]!);
+      else out.push(a);
+    } else if (switches.has(a)) out.push(a);
+  }
+  return out;
 }

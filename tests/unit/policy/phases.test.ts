@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decidePhases } from '../../../src/policy/phases.js';
+import { decidePhases, scriptsPhaseFlags } from '../../../src/policy/phases.js';
 import { classifyCommand, isPackageName } from '../../../src/profiles/commands.js';
 
 const decide = (args: string[], over: Partial<Parameters<typeof decidePhases>[0]> = {}) =>
@@ -81,4 +81,14 @@ test('the download phase runs no code the project chooses: pnpmfile ignored (whe
   const { phases } = decidePhases({ profile: 'pnpm', args: ['install'], twoPhase: true, pnpmfile: true });
   assert.equal(phases[0]!.env.pnpm_config_ignore_pnpmfile, 'true');
   assert.equal(phases[1]!.env.pnpm_config_ignore_pnpmfile, undefined);
+});
+
+test('the scripts phase repeats the user\'s output and log-level flags, and nothing that names a program or a path', () => {
+  assert.deepEqual(scriptsPhaseFlags('npm', ['install', '--foreground-scripts', 'x', '--loglevel', 'verbose', '--script-shell', '/bin/evil', '--prefix=/tmp']), ['--foreground-scripts', '--loglevel', 'verbose']);
+  assert.deepEqual(scriptsPhaseFlags('npm', ['ci', '--loglevel=silly', '--foreground-scripts=false', '-dd', '--color', 'always']), ['--loglevel=silly', '--foreground-scripts=false', '-dd', '--color', 'always']);
+  assert.deepEqual(scriptsPhaseFlags('npm', ['install', '--', '--foreground-scripts']), []);
+  assert.deepEqual(scriptsPhaseFlags('pnpm', ['install', '--reporter', 'append-only', '--foreground-scripts']), ['--reporter', 'append-only']);
+  const scripts = decidePhases({ profile: 'npm', args: ['install', '--foreground-scripts', 'x'], twoPhase: true }).phases[1]!;
+  assert.deepEqual(scripts.carriedFlags, ['--foreground-scripts']);
+  assert.equal(decidePhases({ profile: 'npm', args: ['install', 'x'], twoPhase: true }).phases[1]!.carriedFlags, undefined);
 });

@@ -1,0 +1,119 @@
+// Fidelity (docs/promises.md#p7-two-phase-installs): a wrapped install behaves and reads
+// like the bare one. Each case runs through safe-package and with bare npm in twin
+// projects (same relative layout, so paths outside the project are the same relative
+// paths) and the trees are compared file by file; for script output, the script's lines
+// must reach the user as they do with bare npm.
+
+import { after, before, describe, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { startRegistry, type TestRegistry } from '../../support/registry.js';
+import type { FixturePackage } from '../../support/fixture-packages.js';
+import { chownTree, describeRun, diffTrees, makeWorkDir, runAsUser, runWrapped, snapshotTree, userEnv, type TimedResult, type WorkDir } from './support.js';
+
+const lib = (name: string, extra: Partial<FixturePackage> = {}): FixturePackage => ({
+  name,
+  version: '1.0.0',
+  ...extra,
+  files: { 'index.js': `module.exports = ${JSON.stringify(name)};\n`, ...extra.files },
+});
+
+const FIXTURES: FixturePackage[] = [
+  lib('fi-leaf'),
+  lib('fi-dep', { dependencies: { 'fi-leaf': '^1.0.0' } }),
+  lib('fi-talker', {
+    scripts: { postinstall: 'node talk.js' },
+    files: { 'talk.js': 'console.log("FIDELITY-STDOUT from the postinstall"); console.error("FIDELITY-STDERR from the postinstall");\n' },
+  }),
+];
+
+const manifest = (extra: Record<string, unknown> = {}) => `${JSON.stringify({ name: 'proj', version: '1.0.0', private: true, ...extra }, null, 2)}\n`;
+
+describe('fidelity: the same install bare and through safe-package', () => {
+  let registry: TestRegistry;
+  let work: WorkDir;
+
+  before(async () => {
+    registry = await startRegistry();
+    await registry.publishFixtures(FIXTURES);
+    work = makeWorkDir('fidelity');
+  });
+  after(async () => {
+    await registry?.stop();
+    work?.remove();
+  });
+
+  /** Twin projects `<name>-wrapped/proj` and `<name>-bare/proj`, each with `outside` files beside proj. */
+  function twins(name: string, files: Record<string, string>, outside: Record<string, string> = {}) {
+    const made = (side: string) => {
+      const proj = work.project(`${name}-${side}`, files);
+      for (const [rel, content] of Object.entries(outside)) {
+        const path = join(dirname(proj), rel);
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, content);
+      }
+      chownTree(dirname(proj));
+      return proj;
+    };
+    return { wrapped: made('wrapped'), bare: made('bare') };
+  }
+
+  async function run(t: TestContext, name: string, dirs: { wrapped: string; bare: string }, args: string[]): Promise<{ w: TimedResult; b: TimedResult }> {
+    const env = { npm_config_registry: registry.url };
+    const b = await runAsUser('npm', args, { cwd: dirs.bare, env: userEnv({ ...env, npm_config_cache: join(work.userDir(`${name}-cache-bare`), 'npm') }) });
+    const w = await runWrapped([], 'npm', args, { cwd: dirs.wrapped, env: userEnv({ ...env, XDG_CACHE_HOME: work.userDir(`${name}-cache-wrapped`) }), reportFile: join(work.userDir(`${name}-reports`), 'r.json') });
+    assert.equal(b.status, 0, describeRun(`bare npm ${args.join(' ')}`, b));
+    assert.equal(w.status, 0, describeRun(`safe-package npm ${args.join(' ')}`, w));
+    const diff = diffTrees(snapshotTree(dirs.wrapped), snapshotTree(dirs.bare), ['through safe-package', 'bare npm']);
+    assert.equal(diff, '', `the twins differ after npm ${args.join(' ')}:\n${diff}`);
+    t.diagnostic(`bare ${b.ms} ms, wrapped ${w.ms} ms`);
+    return { w, b };
+  }
+
+  test('--foreground-scripts: the install script\'s output reaches the user, as with bare npm', async (t) => {
+    const dirs = twins('foreground', { 'package.json': manifest({ allowScripts: { 'fi-talker': true } }) });
+    const { w, b } = await run(t, 'foreground', dirs, ['install', '--foreground-scripts', 'fi-talker']);
+    for (const line of ['FIDELITY-STDOUT from the postinstall', 'FIDELITY-STDERR from the postinstall']) {
+      assert.ok((b.stdout + b.stderr).includes(line), `bare npm shows "${line}" (so the check means something)`);
+      assert.ok((w.stdout + w.stderr).includes(line), `safe-package does not show "${line}":\n${w.stdout}\n${w.stderr}`);
+    }
+  });
+
+  test('npm workspaces: install at the root, then npm install -w a <dep>: the same tree, workspace links kept', async (t) => {
+    const files = {
+      'package.json': manifest({ workspaces: ['packages/*'] }),
+      'packages/a/package.json': `${JSON.stringify({ name: 'a', version: '1.0.0', dependencies: { 'fi-dep': '^1.0.0' } }, null, 2)}\n`,
+      'packages/a/index.js': 'module.exports = "a";\n',
+      'packages/b/package.json': `${JSON.stringify({ name: 'b', version: '1.0.0', dependencies: { a: '^1.0.0' } }, null, 2)}\n`,
+    };
+    const dirs = twins('workspaces', files);
+    await run(t, 'workspaces', dirs, ['install']);
+    assert.equal(readlinkSync(join(dirs.wrapped, 'node_modules', 'a')), '../packages/a');
+    await run(t, 'workspaces-w', dirs, ['install', '-w', 'a', 'fi-leaf']);
+    assert.match(readFileSync(join(dirs.wrapped, 'packages/a/package.json'), 'utf8'), /"fi-leaf"/);
+  });
+
+  test('a tarball beside the project, named on the command line', async (t) => {
+    const dirs = twins('tarball', { 'package.json': manifest() });
+    for (const proj of [dirs.wrapped, dirs.bare]) {
+      const src = join(dirname(proj), 'local-lib');
+      mkdirSync(src);
+      writeFileSync(join(src, 'package.json'), `${JSON.stringify({ name: 'local-lib', version: '1.0.0' })}\n`);
+      writeFileSync(join(src, 'index.js'), 'module.exports = "local";\n');
+      const r = spawnSync('npm', ['pack', '--pack-destination', dirname(proj)], { cwd: src, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      chownTree(dirname(proj));
+    }
+    await run(t, 'tarball', dirs, ['install', '../local-lib-1.0.0.tgz']);
+    assert.equal(readFileSync(join(dirs.wrapped, 'node_modules/local-lib/index.js'), 'utf8'), 'module.exports = "local";\n');
+  });
+
+  test('a file: dependency outside the project', async (t) => {
+    const outside = { 'shared/package.json': `${JSON.stringify({ name: 'shared', version: '1.0.0' })}\n`, 'shared/index.js': 'module.exports = "shared";\n' };
+    const dirs = twins('file-dep', { 'package.json': manifest({ dependencies: { shared: 'file:../shared' } }) }, outside);
+    await run(t, 'file-dep', dirs, ['install']);
+    assert.equal(readlinkSync(join(dirs.wrapped, 'node_modules/shared')), '../../shared');
+  });
+});
