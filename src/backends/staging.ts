@@ -71,6 +71,7 @@ export async function reviewAndCommit(p: Policy, runDir: string, outcome: Outcom
         projectDir: p.project.dir,
         writeGlobs: p.project.write,
         manifest: p.profile.manifest,
+        ...(p.project.workspaces?.length ? { workspaceManifests: p.project.workspaces.map((d) => `${d}/package.json`) } : {}),
         lockfiles: p.profile.lockfiles,
         // Always checked, whatever the network mode: a lockfile written with --network none
         // is read by the next install all the same.

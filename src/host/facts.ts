@@ -14,6 +14,7 @@ import { findTool } from './system-tools.js';
 import { probeConfine } from '../confine/helper.js';
 import { tasksOf } from './tasks.js';
 import { probeNamespaces } from './namespace-probe.js';
+import { projectWorkspaces } from './workspaces.js';
 
 /** safe-package's own cache for a jail user: never the user's ~/.npm or ~/.cache/pip. */
 export function cacheDirFor(invokerHome: string, env: Readonly<Record<string, string | undefined>>, jailUid: number, dropPrivileges: boolean): string {
@@ -50,6 +51,7 @@ export function hostFacts(invokedAs: string): HostFacts {
     },
     sandboxInstalled: () => sandboxInstalled(env),
     probeLandlock: () => probeConfine(),
+    workspaces: (dir) => projectWorkspaces(dir),
     probeNamespaces: () => (isRootUser ? probeNamespaces(env) : { ok: false, reason: 'namespaces without a user namespace need root' }),
     tasksOf: (uid) => tasksOf(uid),
     probeSandbox: (user, drop) => {

@@ -65,6 +65,8 @@ export interface HostFacts {
   probeLandlock(): ConfineProbe;
   /** Cheap: is bubblewrap installed (nothing is run)? */
   sandboxInstalled(): SandboxProbe;
+  /** The project's workspace directories (npm/yarn `workspaces`, pnpm-workspace.yaml), relative. */
+  workspaces(projectDir: string): string[];
   /** Can unshare make the chroot backend's namespaces here (runs a no-op through it)? */
   probeNamespaces(): { ok: boolean; reason?: string };
   toolConfig(profile: ProfileName, jailHome: string, nodePath: string | undefined, args: readonly string[]): ToolConfig;
@@ -293,6 +295,8 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
   const projectDir = host.realpath(host.cwd);
   if ((backend === 'sandbox' && !rootDir) || backend === 'landlock') checkProjectDir(projectDir, host.invoker.home, user);
 
+  // An install at a workspace root writes every workspace's manifest and node_modules.
+  const workspaces = profile.manifest === 'package.json' && backend !== 'none' ? host.workspaces(projectDir) : [];
   const readOnlyPaths = [...new Set([...(needs?.prefixes ?? []), ...tool.readOnlyPaths, ...env.trustPaths])];
   const chroot = backend === 'chroot' ? chrootSetup(host, rootDir!, host.realpath(host.cwd), user, mode) : undefined;
 
@@ -334,7 +338,8 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
     project: {
       dir: projectDir,
       hide: [...new Set([...DEFAULT_HIDE, ...(v.hide ?? [])])],
-      write: [...new Set([...profile.write, ...(v.write ?? [])])],
+      write: [...new Set([...profile.write, ...workspaces.flatMap((d) => [`${d}/package.json`, `${d}/node_modules/**`]), ...(v.write ?? [])])],
+      ...(workspaces.length ? { workspaces } : {}),
     },
     cacheDir: host.cacheDir(user, dropPrivileges),
     readOnlyPaths,

@@ -74,6 +74,8 @@ export interface Policy {
     readonly dir: string;
     readonly hide: readonly string[];
     readonly write: readonly string[];
+    /** Workspace directories, relative (their package.json files are reviewed as the root's). */
+    readonly workspaces?: readonly string[];
   };
   /** safe-package's own cache directory on the host (bound into the sandbox). */
   readonly cacheDir: string;

@@ -51,6 +51,7 @@ export interface EntryFacts {
 export interface ClassifyPolicy {
   readonly rules: WriteRules;
   readonly manifest?: string | undefined;
+  readonly workspaceManifests?: readonly string[];
   readonly lockfiles: readonly string[];
   readonly registryHosts?: readonly string[] | undefined;
 }
@@ -220,8 +221,13 @@ export function stagedIdentity(n: NodeFacts): string {
   return `${n.type}:${n.id}`;
 }
 
+/** The root manifest or a workspace's: only dependency sections may change. */
+function isManifest(policy: ClassifyPolicy, path: string): boolean {
+  return (policy.manifest !== undefined && path === policy.manifest) || (policy.workspaceManifests?.includes(path) ?? false);
+}
+
 function deletionRefusal(f: EntryFacts, lower: NodeFacts, policy: ClassifyPolicy): string | null {
-  if (policy.manifest !== undefined && f.path === policy.manifest) return `deleting ${f.path} is not a dependency change`;
+  if (isManifest(policy, f.path)) return `deleting ${f.path} is not a dependency change`;
   if (lower.type === 'dir') {
     return policy.rules.dirRefusal(f.path) ?? blockerRefusal(f, 'deleting');
   }
@@ -234,7 +240,7 @@ function replacementRefusal(f: EntryFacts, lower: NodeFacts, policy: ClassifyPol
     if (f.upper.type !== 'dir' && policy.rules.dirRefusal(f.path)) return policy.rules.dirRefusal(f.path);
     return blockerRefusal(f, 'replacing');
   }
-  if (f.upper.type === 'dir' && policy.manifest !== undefined && f.path === policy.manifest) {
+  if (f.upper.type === 'dir' && isManifest(policy, f.path)) {
     return `${f.path} replaced by a directory`;
   }
   return null;
@@ -247,7 +253,7 @@ function blockerRefusal(f: EntryFacts, verb: string): string | null {
 }
 
 function fileContentRefusal(f: EntryFacts, policy: ClassifyPolicy): string | null {
-  if (policy.manifest !== undefined && f.path === policy.manifest) {
+  if (isManifest(policy, f.path)) {
     if (f.lower && f.lower.type !== 'file') return `the project's ${f.path} is not a regular file`;
     if (f.text === undefined) return `${f.path} could not be read for review`;
     const v = compareManifest(f.lowerText ?? null, f.text, policy.registryHosts);

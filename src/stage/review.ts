@@ -18,6 +18,7 @@ export async function reviewStage(input: ReviewInput): Promise<Review> {
   const rules = writeRules(input.writeGlobs);
   const textPaths = new Set<string>(input.registryHosts ? input.lockfiles : []);
   if (input.manifest) textPaths.add(input.manifest);
+  for (const m of input.workspaceManifests ?? []) textPaths.add(m);
   const facts = await walkStage({
     upperDir: input.upperDir,
     projectDir: input.projectDir,
@@ -28,6 +29,7 @@ export async function reviewStage(input: ReviewInput): Promise<Review> {
   const changes = classify(facts, {
     rules,
     manifest: input.manifest,
+    ...(input.workspaceManifests?.length ? { workspaceManifests: input.workspaceManifests } : {}),
     lockfiles: input.lockfiles,
     registryHosts: input.registryHosts,
   });

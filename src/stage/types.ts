@@ -19,6 +19,8 @@ export interface ReviewInput {
   readonly writeGlobs: readonly string[];
   /** The manifest compared semantically: only dependency sections may change. */
   readonly manifest?: 'package.json' | undefined;
+  /** Workspace manifests (`packages/a/package.json`), compared the same way. */
+  readonly workspaceManifests?: readonly string[];
   /**
    * The only lockfiles whose changes pass (e.g. ['package-lock.json', 'npm-shrinkwrap.json']).
    * A change to another package manager's lockfile at the project root is discarded.

