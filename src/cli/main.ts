@@ -118,13 +118,18 @@ type Fallback = (reason: string) => Policy;
  * minimum release age passed down to the package manager, and the hook that judges the
  * tree before any install script runs. Profiles without a tree to judge run as they are.
  */
-async function judgedPolicy(policy: Policy): Promise<{ policy: Policy; hook?: ReturnType<typeof import('../judge/host.js').judgeHook> }> {
+async function judgedPolicy(policy: Policy): Promise<{ policy: Policy; hook?: ReturnType<typeof import('../judge/host.js').judgeHook>; note?: string }> {
   if (!['npm', 'pnpm', 'yarn'].includes(policy.profile.name)) return { policy };
   const { judgeContextForPolicy, judgeHook, withPassDown } = await import('../judge/host.js');
   const ctx = judgeContextForPolicy(policy, process.env);
   if (!ctx) return { policy };
   const judged = withPassDown(policy, ctx);
-  return { policy: judged, hook: judgeHook(judged, ctx) };
+  const { formatMinutes } = await import('../judge/duration.js');
+  const note =
+    ctx.settings.minAgeMinutes > 0 && ctx.tool !== 'yarn'
+      ? `note: ${ctx.tool} was asked to resolve only versions older than ${formatMinutes(ctx.settings.minAgeMinutes)} (the minimum release age: ${ctx.settings.minAgeFrom}); if it found none, let a package through with --min-release-age-exclude NAME, or lower it with --min-release-age`
+      : undefined;
+  return { policy: judged, hook: judgeHook(judged, ctx), ...(note ? { note } : {}) };
 }
 
 /** The landlock backend in place of a sandbox that cannot work here; a note says why. */
@@ -136,7 +141,7 @@ async function fallBack(fallback: Fallback, reason: string, io: Io, name: string
 
 async function runAndReport(unjudged: Policy, io: Io, name: string, fallback?: Fallback): Promise<number> {
   const { runPolicy } = await import('../backends/run.js');
-  const { policy, hook: judging } = await judgedPolicy(unjudged);
+  const { policy, hook: judging, note: resolveNote } = await judgedPolicy(unjudged);
   const { ProjectNotWritableError } = await import('../backends/preflight.js');
   // 4–6. Prepare, run each phase in the jail, review and commit the staged writes.
   const startedAt = new Date();
@@ -220,6 +225,8 @@ async function runAndReport(unjudged: Policy, io: Io, name: string, fallback?: F
   for (const line of summaryLines(report, style, policy.output.quiet)) io.stderr.write(line + '\n');
 
   if (outcome.timedOut) return EXIT_TIMEOUT;
+  // A download phase that failed may have found no version old enough.
+  if (outcome.status !== 0 && resolveNote && run.steps.at(-1)?.phase === 'install') io.stderr.write(`${name}: ${resolveNote}\n`);
   if (outcome.status !== 0) return outcome.status;
   if (judgement?.verdict === 'refused') return EXIT_JUDGEMENT_REFUSED;
   return report.strict.violations.length > 0 ? EXIT_STRICT_VIOLATION : 0;

@@ -26,9 +26,14 @@ export function nameFromLockPath(path: string): string | undefined {
   return /^(@[^/]+\/)?[^/@]+$/.test(name) ? name : undefined;
 }
 
-/** A `resolved` URL that is a registry tarball (not a git, file or link source). */
-function fromRegistry(resolved: unknown): boolean {
-  return typeof resolved === 'string' && /^https?:\/\//i.test(resolved) && !/^git\+/i.test(resolved);
+/**
+ * A registry version: its `resolved` is a tarball URL (not a git, file or link source),
+ * or absent (`omit-lockfile-registry-resolved=true` leaves registry URLs out) with a
+ * plain version number.
+ */
+function fromRegistry(resolved: unknown, version: string): boolean {
+  if (resolved === undefined) return /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(version);
+  return typeof resolved === 'string' && /^https?:\/\//i.test(resolved);
 }
 
 /** npm's lockfile (v1 `dependencies` too, for old projects). Throws LockfileError when it is not JSON. */
@@ -45,7 +50,7 @@ export function npmLockPackages(text: string, file = 'package-lock.json'): Resol
     for (const [path, entry] of Object.entries(doc.packages)) {
       if (path === '' || !isObject(entry)) continue;
       if (entry.link === true || entry.inBundle === true) continue;
-      if (typeof entry.version !== 'string' || !fromRegistry(entry.resolved)) continue;
+      if (typeof entry.version !== 'string' || !fromRegistry(entry.resolved, entry.version)) continue;
       const name = typeof entry.name === 'string' ? entry.name : nameFromLockPath(path);
       if (name) out.push({ name, version: entry.version });
     }
@@ -56,7 +61,7 @@ export function npmLockPackages(text: string, file = 'package-lock.json'): Resol
     if (!isObject(deps)) return;
     for (const [name, entry] of Object.entries(deps)) {
       if (!isObject(entry)) continue;
-      if (entry.bundled !== true && typeof entry.version === 'string' && fromRegistry(entry.resolved)) out.push({ name, version: entry.version });
+      if (entry.bundled !== true && typeof entry.version === 'string' && fromRegistry(entry.resolved, entry.version)) out.push({ name, version: entry.version });
       walk(entry.dependencies);
     }
   };

@@ -12,7 +12,9 @@ export function judgementLines(j: Judgement, style: Style, quiet: boolean, refus
   if (quiet && j.verdict === 'pass' && j.warnings.length === 0) return [];
   const age = j.min_release_age.minutes > 0 ? `minimum release age ${formatMinutes(j.min_release_age.minutes)} (${n(j.min_release_age.from)})` : 'release age not checked';
   const adv =
-    j.advisories.state === 'ok'
+    j.advisories.state === 'ok' && j.advisories.registries.length === 0
+      ? 'no advisories asked'
+      : j.advisories.state === 'ok'
       ? `advisories from ${j.advisories.registries.map(n).join(', ')}`
       : j.advisories.state === 'off'
         ? 'registry advisories not asked'

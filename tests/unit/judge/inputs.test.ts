@@ -26,6 +26,9 @@ const LOCK = JSON.stringify({
     'node_modules/bundled': { version: '1.0.0', inBundle: true },
     'node_modules/git': { version: '1.0.0', resolved: 'git+ssh://git@github.com/x/y.git#abc' },
     'node_modules/local': { version: '1.0.0', resolved: 'file:../local' },
+    // omit-lockfile-registry-resolved=true: registry versions without a URL.
+    'node_modules/no-url': { version: '4.0.0', integrity: 'sha512-x' },
+    'node_modules/workspace': { version: 'file:packages/w' },
   },
 });
 
@@ -34,6 +37,7 @@ test('npm lockfile: registry versions only, names from paths or aliases', () => 
     { name: 'a', version: '1.0.0' },
     { name: '@s/b', version: '2.0.0' },
     { name: 'real', version: '3.0.0' },
+    { name: 'no-url', version: '4.0.0' },
   ]);
   assert.equal(nameFromLockPath('node_modules/a/node_modules/@s/b'), '@s/b');
   assert.equal(nameFromLockPath('packages/x'), undefined);
@@ -132,7 +136,7 @@ test('the tree: the upper layer over the project, a whiteout hides, links are no
     writeFileSync(join(upper, 'node_modules', '.package-lock.json'), hidden);
     t = readTree({ upper, lower }, 'npm');
     assert.deepEqual(t.lockfiles, ['package-lock.json', 'node_modules/.package-lock.json']);
-    assert.equal(t.packages.length, 4);
+    assert.equal(t.packages.length, 5);
     // A link in the upper layer is not read (nor what it points to).
     symlinkSync(join(lower, 'package-lock.json'), join(upper, 'package-lock.json'));
     t = readTree({ upper, lower }, 'npm');
