@@ -14,7 +14,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import { installScriptPackage, type FixturePackage } from '../../support/fixture-packages.js';
-import { installedCli } from '../../support/cli.js';
+import { installedCli, REPO } from '../../support/cli.js';
+import { validate } from '../../support/json-schema.js';
 import { describeRun, diffTrees, makeWorkDir, runAsUser, runWrapped, snapshotTree, user, userEnv, type WorkDir } from './support.js';
 import type { Judgement } from '../../../src/judge/verdict.js';
 
@@ -44,6 +45,7 @@ const manifest = (deps: Record<string, string>, allow: string[] = []) =>
   `${JSON.stringify({ name: 'proj', version: '1.0.0', private: true, dependencies: deps, allowScripts: Object.fromEntries(allow.map((a) => [a, true])) }, null, 2)}\n`;
 
 const HOURS = 3600_000;
+const SCHEMA = JSON.parse(readFileSync(join(REPO, 'schema', 'report.schema.json'), 'utf8')) as Record<string, unknown>;
 
 describe('the judgement of what the download phase resolved', () => {
   let registry: TestRegistry;
@@ -92,6 +94,7 @@ describe('the judgement of what the download phase resolved', () => {
     assert.equal(j.verdict, 'refused');
     assert.deepEqual(j.refused.map((x) => [x.name, x.version, x.reason]), [['fj-young', '1.0.0', 'young']]);
     assert.ok(j.lockfiles.includes('package-lock.json'));
+    assert.deepEqual(validate(SCHEMA, r.report), [], 'the report matches schema/report.schema.json');
     // Only the download phase ran: no scripts phase, no commit.
     assert.deepEqual([...new Set(r.report!.steps.map((s) => s.phase))], ['install']);
     assert.equal(r.report!.writes.committed.length, 0);
@@ -141,6 +144,7 @@ describe('the judgement of what the download phase resolved', () => {
       assert.equal(ok.status, 0, describeRun('safe-package npm install fj-vuln', ok));
       assert.equal(ok.report?.judgement?.advisories.vulnerabilities, 1);
       assert.deepEqual(ok.report?.judgement?.advisories.by_severity, { moderate: 1 });
+      assert.deepEqual(validate(SCHEMA, ok.report), []);
       assert.match(ok.stderr, /1 known vulnerability \(1 moderate\): not refused/);
       assert.ok(existsSync(join(v, 'node_modules', 'fj-vuln', 'index.js')));
     } finally {
