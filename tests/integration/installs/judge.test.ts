@@ -10,13 +10,13 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import { installScriptPackage, type FixturePackage } from '../../support/fixture-packages.js';
 import { installedCli, REPO } from '../../support/cli.js';
 import { validate } from '../../support/json-schema.js';
-import { describeRun, diffTrees, makeWorkDir, runAsUser, runWrapped, snapshotTree, user, userEnv, type WorkDir } from './support.js';
+import { copyProject, describeRun, diffTrees, installedTools, makeWorkDir, runAsUser, runWrapped, snapshotTree, user, userEnv, type WorkDir } from './support.js';
 import type { Judgement } from '../../../src/judge/verdict.js';
 
 // A canary: when its install script runs, it leaves a file in its own folder (which the
@@ -54,6 +54,9 @@ describe('the judgement of what the download phase resolved', () => {
   let reports: string;
   /** A project with a lockfile pinning fj-young@1.0.0 and fj-mature@1.0.0, no node_modules. */
   let pinned: string;
+  /** The same for pnpm: a pnpm-lock.yaml pinning both. */
+  let pnpmPinned: string;
+  let pnpm: string;
   let n = 0;
 
   const env = (extra: Record<string, string> = {}) => userEnv({ npm_config_registry: registry.url, XDG_CACHE_HOME: cache, npm_config_audit: 'false', ...extra });
@@ -71,6 +74,12 @@ describe('the judgement of what the download phase resolved', () => {
     // The lockfile, written by bare npm while every version is still old.
     const lock = await runAsUser('npm', ['install', '--package-lock-only', '--ignore-scripts'], { cwd: pinned, env: env() });
     assert.equal(lock.status, 0, describeRun('bare npm install --package-lock-only', lock));
+    pnpm = join(installedTools(['pnpm', 'yarn'], { pnpm: '../pnpm/bin/pnpm.cjs', yarn: '../yarn/bin/yarn.js' }), '.bin', 'pnpm');
+    pnpmPinned = work.project('pnpm-pinned', {
+      'package.json': `${JSON.stringify({ name: 'proj', version: '1.0.0', private: true, dependencies: { 'fj-young': '1.0.0', 'fj-mature': '1.0.0' }, pnpm: { onlyBuiltDependencies: ['fj-young'] } }, null, 2)}\n`,
+    });
+    const pnpmLock = await runAsUser(pnpm, ['install', '--lockfile-only'], { cwd: pnpmPinned, env: env({ npm_config_store_dir: join(work.userDir('bare-store'), 's') }) });
+    assert.equal(pnpmLock.status, 0, describeRun('bare pnpm install --lockfile-only', pnpmLock));
     // Now fj-young@1.0.0 was published two hours ago, and fj-two@1.1.0 three.
     await registry.setPublishTime('fj-young', '1.0.0', new Date(Date.now() - 2 * HOURS));
     await registry.setPublishTime('fj-two', '1.1.0', new Date(Date.now() - 3 * HOURS));
@@ -101,6 +110,29 @@ describe('the judgement of what the download phase resolved', () => {
     assert.ok(!existsSync(join(pinned, 'node_modules')), 'node_modules was committed');
     assert.ok(!existsSync(join(pinned, 'CANARY-fj-young')));
     assert.equal(diffTrees(beforeRun, snapshotTree(pinned, { mtime: true }), ['before', 'after']), '', 'the project changed');
+  });
+
+  test('the same under the landlock backend, whose shadow holds what the jail wrote', async () => {
+    const dir = join(work.root, 'landlock-pinned', 'proj');
+    copyProject(pinned, dir);
+    const beforeRun = snapshotTree(dir, { mtime: true });
+    const r = await wrapped(['--backend', 'landlock'], ['ci'], dir);
+    assert.equal(r.status, 4, describeRun('safe-package --backend landlock npm ci', r));
+    assert.equal(r.report?.backend, 'landlock');
+    assert.deepEqual(r.report?.judgement?.refused.map((x) => `${x.name}@${x.version}`), ['fj-young@1.0.0']);
+    assert.ok(!existsSync(join(dir, 'node_modules')));
+    assert.equal(diffTrees(beforeRun, snapshotTree(dir, { mtime: true }), ['before', 'after']), '', 'the project changed');
+  });
+
+  test("pnpm install --frozen-lockfile of a pnpm-lock.yaml pinning the young version: refused, nothing committed", async () => {
+    const beforeRun = snapshotTree(pnpmPinned, { mtime: true });
+    const r = await runWrapped([], pnpm, ['install', '--frozen-lockfile'], { cwd: pnpmPinned, env: env(), reportFile: join(reports, 'pnpm-frozen.json') });
+    assert.equal(r.status, 4, describeRun('safe-package pnpm install --frozen-lockfile', r));
+    assert.match(r.stderr, /fj-young@1\.0\.0 was published 2h/);
+    assert.ok(r.report?.judgement?.lockfiles.includes('pnpm-lock.yaml'));
+    assert.deepEqual(r.report?.judgement?.refused.map((x) => x.name), ['fj-young']);
+    assert.ok(!existsSync(join(pnpmPinned, 'node_modules')));
+    assert.equal(diffTrees(beforeRun, snapshotTree(pnpmPinned, { mtime: true }), ['before', 'after']), '', 'the project changed');
   });
 
   test('an exclude lets it through, and then its install script runs', async () => {
@@ -193,6 +225,12 @@ describe('the judgement of what the download phase resolved', () => {
     assert.equal(j1.packages, 3);
     const second = JSON.parse((await check(['--json'], mature)).stdout) as Judgement;
     assert.deepEqual([second.metadata.fetched, second.metadata.cached], [0, 3]);
+    // A local directory of OSV records, laid out as ossf/malicious-packages publishes them.
+    const db = work.userDir('osv/malicious/npm/fj-mature');
+    writeFileSync(join(db, 'MAL-2026-0001.json'), JSON.stringify({ id: 'MAL-2026-0001', summary: 'Malicious code in fj-mature (npm)', affected: [{ package: { ecosystem: 'npm', name: 'fj-mature' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }] }] }] }));
+    const flagged = await check(['--malware-db', join(work.root, 'osv')], mature);
+    assert.equal(flagged.status, 4, describeRun('safe-package check --malware-db', flagged));
+    assert.match(flagged.stdout, /fj-mature@1\.0\.0 is known malware: Malicious code in fj-mature \(npm\) \(MAL-2026-0001, from the malware_db directory\)/);
     const noLock = await check([], work.project('no-lock', { 'package.json': manifest({}) }));
     assert.equal(noLock.status, 125);
     assert.match(noLock.stderr, /no lockfile to check/);
