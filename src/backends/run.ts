@@ -84,7 +84,13 @@ function stopped(o: Outcome): boolean {
   return o.setupFailed || o.spawnError !== undefined || o.timedOut || o.status !== 0;
 }
 
-export async function runPolicy(p: Policy): Promise<RunResult> {
+/**
+ * Called after each phase with where the jail's writes can be read (the judgement,
+ * src/judge/): true stops the run there, before any later phase and the commit.
+ */
+export type AfterPhase = (phase: Phase, seen: { readonly upper?: string; readonly lower: string }) => Promise<boolean>;
+
+export async function runPolicy(p: Policy, afterPhase?: AfterPhase): Promise<RunResult> {
   const staged = isStaged(p);
   const notes: string[] = [];
   const prepared = prepare(p, staged);
@@ -131,6 +137,7 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
     const attributed = new Map<string, string>();
     let outcome: Outcome | undefined;
     const replaced: string[] = [];
+    let held = false;
     for (const phase of p.phases) {
       const fresh = staged && runDir && !shadow ? (phase.freshDirs ?? []).filter((rel) => startFresh(p, runDir, rel)) : [];
       for (const { command, writable, package: pkg } of phaseSteps(p, phase, runDir, replaced, shadow)) {
@@ -174,6 +181,7 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
       }
       if (runDir) for (const rel of fresh) if (keepFreshIfUsed(runDir, rel)) replaced.push(rel);
       if (outcome && stopped(outcome)) break;
+      if (afterPhase && (held = await afterPhase(phase, shadow ? { upper: shadow.shadow.dir, lower: shadow.shadow.dir } : { ...(staged && runDir ? { upper: upperOf(runDir) } : {}), lower: p.project.dir }))) break;
     }
     await closeProxies();
     if (!outcome) throw new Error('no phase ran');
@@ -185,7 +193,7 @@ export async function runPolicy(p: Policy): Promise<RunResult> {
       records.contacted.push(...r.contacted);
     }
     const base = { outcome: total, steps, ...records, notes };
-    if (!staging || !runDir || total.setupFailed || total.spawnError) return base;
+    if (!staging || !runDir || total.setupFailed || total.spawnError || held) return base;
     try {
       if (shadow && landlock) await landlock.shadowToStage(p, shadow);
       const r = await staging.reviewAndCommit(p, runDir, total, { dev, ino });

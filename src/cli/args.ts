@@ -7,8 +7,9 @@
 import type { BackendChoice, ConfigKey, ConfigValues, NetworkMode } from '../config/types.js';
 import { BACKENDS, NETWORK_MODES } from '../config/schema.js';
 import { closest } from '../util/did-you-mean.js';
+import { parseAgeMinutes } from '../judge/duration.js';
 
-export const COMMANDS = ['doctor', 'jail', 'trust', 'shell-init', 'recover'] as const;
+export const COMMANDS = ['doctor', 'jail', 'trust', 'shell-init', 'recover', 'check'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export interface CliOptions {
@@ -34,7 +35,7 @@ interface OptionSpec {
   apply: (o: CliOptions, value: string) => void;
 }
 
-function pushList(o: CliOptions, key: 'keep_env' | 'allow_hosts', value: string) {
+function pushList(o: CliOptions, key: 'keep_env' | 'allow_hosts' | 'min_release_age_exclude', value: string) {
   o.config[key] = [...(o.config[key] ?? []), value];
 }
 
@@ -42,6 +43,12 @@ function choice<T extends string>(option: string, value: string, allowed: readon
   if ((allowed as readonly string[]).includes(value)) return value as T;
   const hint = closest(value, allowed);
   throw new UsageError(`${option}: expected one of ${allowed.join(', ')}, not "${value}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
+}
+
+function ageOption(value: string): number {
+  const m = parseAgeMinutes(value);
+  if (m === undefined) throw new UsageError(`--min-release-age: expected minutes or a duration such as 90m, 12h, 1d, 2w (0 turns the check off), not "${value}"`);
+  return m;
 }
 
 const OPTIONS: readonly OptionSpec[] = [
@@ -55,6 +62,9 @@ const OPTIONS: readonly OptionSpec[] = [
   { long: 'profile', takesValue: true, apply: (o, v) => (o.config.profile = v) },
   { long: 'report', takesValue: true, apply: (o, v) => (o.config.report = v) },
   { long: 'strict', takesValue: false, apply: (o) => (o.config.strict = true) },
+  { long: 'min-release-age', takesValue: true, apply: (o, v) => (o.config.min_release_age = ageOption(v)) },
+  { long: 'min-release-age-exclude', takesValue: true, apply: (o, v) => pushList(o, 'min_release_age_exclude', v) },
+  { long: 'malware-db', takesValue: true, apply: (o, v) => (o.config.malware_db = v) },
   { long: 'explain', takesValue: false, apply: (o) => (o.explain = true) },
   { long: 'json', takesValue: false, apply: (o) => (o.json = true) },
   { long: 'quiet', short: 'q', takesValue: false, apply: (o) => (o.quiet = true) },
@@ -74,6 +84,9 @@ export const OPTION_FOR_KEY: Partial<Record<ConfigKey, string>> = {
   profile: '--profile',
   report: '--report',
   strict: '--strict',
+  min_release_age: '--min-release-age',
+  min_release_age_exclude: '--min-release-age-exclude',
+  malware_db: '--malware-db',
 };
 
 export function parseArgs(argv: readonly string[]): CliOptions {

@@ -11,6 +11,12 @@ export const EXIT_NOT_FOUND = 127;
 export const EXIT_TIMEOUT = 124;
 /** --strict: the package manager succeeded but something was blocked or discarded. */
 export const EXIT_STRICT_VIOLATION = 3;
+/**
+ * The judgement refused what the download phase resolved (a version younger than the
+ * minimum release age, known malware, or with --strict advisories that could not be
+ * checked): no install script ran and nothing was committed. `safe-package check` too.
+ */
+export const EXIT_JUDGEMENT_REFUSED = 4;
 
 /** 128+N for a child killed by signal N, as shells report it. */
 export function exitStatusForSignal(signalNumber: number): number {

@@ -7,6 +7,7 @@ reach the network beyond the registry, or leave anything behind.
 Usage: ${name} [OPTIONS] [--] [EXE_ARGS]...
        ${name} doctor | jail create DIR --with EXE... | jail check DIR
        ${name} trust | recover | shell-init [bash|zsh|fish]
+       ${name} check [--min-release-age AGE] [--min-release-age-exclude NAME]... [--strict] [--json]
 
 Arguments:
   [EXE_ARGS]...               the package manager and its arguments; options end at the
@@ -30,8 +31,20 @@ More options (also settable in config files):
       --report <FILE>         write the run's report as JSON
       --explain               print the resolved policy and plan, run nothing
       --json                  with --explain: as JSON
-      --strict                exit non-zero when anything was blocked or discarded
+      --strict                exit non-zero when anything was blocked or discarded; refuse
+                              an install whose advisories could not be checked
+      --min-release-age <AGE> refuse versions published less than AGE ago (minutes, or
+                              90m, 12h, 1d, 2w; default 1d; 0 turns the check off)
+      --min-release-age-exclude <NAME>
+                              a package name or glob (@acme/*) the age does not apply to;
+                              repeatable
+      --malware-db <DIR>      also refuse versions named by the OSV records (MAL-*.json) in DIR
   -q, --quiet                 print only problems
+
+Before any install script runs, the versions the download phase resolved are judged:
+younger than the minimum release age, or known malware (the registry's advisories),
+and nothing runs or is committed. \`${name} check\` judges the current lockfile
+without installing.
 
 Configuration, each overlaying the previous: /etc/safe-package/config.json,
 ~/.safe-package/config.json, ./.safe-package/config.json (untrusted until
@@ -39,6 +52,7 @@ Configuration, each overlaying the previous: /etc/safe-package/config.json,
 
 Exit status: the package manager's own (128+N if killed by signal N); 125 when
 ${name} itself fails before it starts; 126/127 when EXE cannot be executed / is not
-found; 124 when limits.timeout killed it; 3 with --strict when something was blocked.
+found; 124 when limits.timeout killed it; 3 with --strict when something was blocked;
+4 when the judgement refused what was resolved (nothing ran, nothing was committed).
 `;
 }

@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { closeInheritedDescriptors } from './close-fds.js';
 import { parseArgs, UsageError, type CliOptions } from './args.js';
 import { helpText } from './help.js';
-import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_SAFE_PACKAGE_FAILED, EXIT_STRICT_VIOLATION, EXIT_TIMEOUT } from './exit-codes.js';
+import { EXIT_CANNOT_EXECUTE, EXIT_JUDGEMENT_REFUSED, EXIT_NOT_FOUND, EXIT_SAFE_PACKAGE_FAILED, EXIT_STRICT_VIOLATION, EXIT_TIMEOUT } from './exit-codes.js';
 import { VERSION } from '../version.js';
 import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../config/schema.js';
@@ -76,12 +76,14 @@ export async function main(argv: readonly string[], invokedAs: string, io: Io = 
     const policy = resolvePolicy(cli, config, facts);
     const { makePlan, describedPaths } = await import('../backends/plan-for.js');
     if (cli.explain) {
+      // The release age passed down to the download phase shows in its environment.
+      const judged = await judgedPolicy(policy);
       // 4. Plan, printed instead of run.
       const { isStaged } = await import('../backends/run.js');
       // The first phase's plan; --explain lists every phase and what it gets.
-      const planned = makePlan(policy, describedPaths(policy, isStaged(policy)), { ...(policy.phases[0] ? { phase: policy.phases[0] } : {}) });
+      const planned = makePlan(judged.policy, describedPaths(judged.policy, isStaged(judged.policy)), { ...(judged.policy.phases[0] ? { phase: judged.policy.phases[0] } : {}) });
       const { explainJson, explainText } = await import('../plan/explain.js');
-      io.stdout.write(cli.json ? JSON.stringify(explainJson(policy, planned.plan, planned), null, 2) + '\n' : explainText(policy, planned.plan, planned));
+      io.stdout.write(cli.json ? JSON.stringify(explainJson(judged.policy, planned.plan, planned), null, 2) + '\n' : explainText(judged.policy, planned.plan, planned));
       return 0;
     }
     for (const w of policy.warnings) io.stderr.write(`${name}: warning: ${neutralise(w)}\n`);
@@ -111,6 +113,25 @@ export async function main(argv: readonly string[], invokedAs: string, io: Io = 
 
 type Fallback = (reason: string) => Policy;
 
+/**
+ * The judgement of what the download phase resolves (src/judge/): the policy with the
+ * minimum release age passed down to the package manager, and the hook that judges the
+ * tree before any install script runs. Profiles without a tree to judge run as they are.
+ */
+async function judgedPolicy(policy: Policy): Promise<{ policy: Policy; hook?: ReturnType<typeof import('../judge/host.js').judgeHook>; note?: string }> {
+  if (!['npm', 'pnpm', 'yarn'].includes(policy.profile.name)) return { policy };
+  const { judgeContextForPolicy, judgeHook, withPassDown } = await import('../judge/host.js');
+  const ctx = judgeContextForPolicy(policy, process.env);
+  if (!ctx) return { policy };
+  const judged = withPassDown(policy, ctx);
+  const { formatMinutes } = await import('../judge/duration.js');
+  const note =
+    ctx.settings.minAgeMinutes > 0 && ctx.tool !== 'yarn'
+      ? `note: ${ctx.tool} was asked to resolve only versions older than ${formatMinutes(ctx.settings.minAgeMinutes)} (the minimum release age: ${ctx.settings.minAgeFrom}); if it found none, let a package through with --min-release-age-exclude NAME, or lower it with --min-release-age`
+      : undefined;
+  return { policy: judged, hook: judgeHook(judged, ctx), ...(note ? { note } : {}) };
+}
+
 /** The landlock backend in place of a sandbox that cannot work here; a note says why. */
 async function fallBack(fallback: Fallback, reason: string, io: Io, name: string): Promise<number> {
   const policy = fallback(reason);
@@ -118,15 +139,16 @@ async function fallBack(fallback: Fallback, reason: string, io: Io, name: string
   return runAndReport(policy, io, name);
 }
 
-async function runAndReport(policy: Policy, io: Io, name: string, fallback?: Fallback): Promise<number> {
+async function runAndReport(unjudged: Policy, io: Io, name: string, fallback?: Fallback): Promise<number> {
   const { runPolicy } = await import('../backends/run.js');
+  const { policy, hook: judging, note: resolveNote } = await judgedPolicy(unjudged);
   const { ProjectNotWritableError } = await import('../backends/preflight.js');
   const { StagingUnavailableError } = await import('../backends/stage-dirs.js');
   // 4–6. Prepare, run each phase in the jail, review and commit the staged writes.
   const startedAt = new Date();
   let run;
   try {
-    run = await runPolicy(policy);
+    run = await runPolicy(policy, judging?.hook);
   } catch (err) {
     // A root-owned checkout (CI) that the jail user cannot write: the landlock backend
     // stages into a shadow of its own and needs no write access to the project.
@@ -178,12 +200,20 @@ async function runAndReport(policy: Policy, io: Io, name: string, fallback?: Fal
     return EXIT_SAFE_PACKAGE_FAILED;
   }
 
+  const judgeError = judging?.error();
+  if (judgeError) {
+    fail(io, name, `the resolved tree could not be judged, so no install script ran and nothing was committed: ${judgeError}`, 'your project is as it was before the run');
+    return EXIT_JUDGEMENT_REFUSED;
+  }
+  const judgement = judging?.result();
+
   // 7. Report.
   const report = buildReport(policy, outcome, VERSION, startedAt, {
     steps: run.steps,
     blocked: run.blocked,
     contacted: run.contacted,
     ...(run.writes ?? {}),
+    ...(judgement ? { judgement } : {}),
   });
   if (policy.output.report) {
     try {
@@ -197,7 +227,10 @@ async function runAndReport(policy: Policy, io: Io, name: string, fallback?: Fal
   for (const line of summaryLines(report, style, policy.output.quiet)) io.stderr.write(line + '\n');
 
   if (outcome.timedOut) return EXIT_TIMEOUT;
+  // A download phase that failed may have found no version old enough.
+  if (outcome.status !== 0 && resolveNote && run.steps.at(-1)?.phase === 'install') io.stderr.write(`${name}: ${resolveNote}\n`);
   if (outcome.status !== 0) return outcome.status;
+  if (judgement?.verdict === 'refused') return EXIT_JUDGEMENT_REFUSED;
   return report.strict.violations.length > 0 ? EXIT_STRICT_VIOLATION : 0;
 }
 

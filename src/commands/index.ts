@@ -16,5 +16,7 @@ export async function runCommand(command: CommandName, cli: CliOptions, io: Io, 
       return (await import('./shell-init.js')).runShellInit(cli.positionals, io, name);
     case 'recover':
       return (await import('./recover.js')).runRecover(cli.positionals, io, name);
+    case 'check':
+      return (await import('./check.js')).runCheck(cli, cli.positionals, io, name);
   }
 }

@@ -19,7 +19,7 @@ export const DEFAULT_LIMITS: Required<LimitsConfig> = {
   timeout: 3600,
 };
 
-const LIST_KEYS = ['keep_env', 'allow_hosts', 'write', 'hide'] as const;
+const LIST_KEYS = ['keep_env', 'allow_hosts', 'write', 'hide', 'min_release_age_exclude'] as const;
 
 function dedupe(list: readonly string[]): string[] {
   return [...new Set(list)];
@@ -127,6 +127,21 @@ export function overlayUntrusted(
         break;
       case 'report':
         ignore(key, 'a project must not choose where safe-package writes files');
+        break;
+      case 'min_release_age': {
+        // 1440: the default (src/judge/settings.ts), also when the user's npm sets another.
+        const cur = current.min_release_age ?? 1440;
+        if (project.min_release_age! >= cur) {
+          tighten.min_release_age = project.min_release_age!;
+          applied.push(key);
+        } else ignore(key, 'lowering the minimum release age would loosen policy');
+        break;
+      }
+      case 'min_release_age_exclude':
+        ignore(key, 'excluding packages from the release-age check would loosen policy');
+        break;
+      case 'malware_db':
+        ignore(key, 'a project must not choose which files safe-package reads as its malware list');
         break;
       default: {
         const unreachable: never = key;

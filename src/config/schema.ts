@@ -5,6 +5,7 @@
 import type { JsonNode } from '../util/json.js';
 import type { BackendChoice, ConfigKey, ConfigValues, LimitsConfig, NetworkMode } from './types.js';
 import { closest } from '../util/did-you-mean.js';
+import { parseAgeMinutes } from '../judge/duration.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -26,6 +27,9 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   'limits',
   'report',
   'strict',
+  'min_release_age',
+  'min_release_age_exclude',
+  'malware_db',
 ];
 
 export const BACKENDS: readonly BackendChoice[] = ['auto', 'sandbox', 'landlock', 'chroot', 'none'];
@@ -65,6 +69,7 @@ function setValue(values: ConfigValues, key: ConfigKey, node: JsonNode, keyAt: s
     case 'root_dir':
     case 'profile':
     case 'report':
+    case 'malware_db':
       values[key] = nonEmptyString(node, key, at);
       return;
     case 'user':
@@ -74,6 +79,7 @@ function setValue(values: ConfigValues, key: ConfigKey, node: JsonNode, keyAt: s
     case 'allow_hosts':
     case 'write':
     case 'hide':
+    case 'min_release_age_exclude':
       values[key] = stringList(node, key, at);
       return;
     case 'backend':
@@ -89,6 +95,12 @@ function setValue(values: ConfigValues, key: ConfigKey, node: JsonNode, keyAt: s
     case 'limits':
       values.limits = limitsValue(node, at);
       return;
+    case 'min_release_age': {
+      const m = node.kind === 'number' || node.kind === 'string' ? parseAgeMinutes(node.value) : undefined;
+      if (m === undefined) throw new ConfigError(`${at(node)}: "min_release_age" must be minutes (1440) or a duration ("90m", "12h", "1d", "2w"); 0 turns the check off`);
+      values.min_release_age = m;
+      return;
+    }
     default: {
       const unreachable: never = key;
       throw new ConfigError(`${keyAt}: unhandled key ${String(unreachable)}`);

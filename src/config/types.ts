@@ -29,6 +29,12 @@ export interface ConfigValues {
   limits?: LimitsConfig;
   report?: string;
   strict?: boolean;
+  /** Minimum release age in minutes (0: not checked); see src/judge/settings.ts. */
+  min_release_age?: number;
+  /** Package names and globs the release age does not apply to. */
+  min_release_age_exclude?: string[];
+  /** A directory of OSV records (MAL-*.json) of known malware. */
+  malware_db?: string;
 }
 
 export type ConfigKey = keyof ConfigValues;

@@ -7,6 +7,7 @@ import { dirname, basename, join } from 'node:path';
 import type { Policy } from '../policy/types.js';
 import type { Outcome } from '../backends/launch.js';
 import { redactArgs } from '../profiles/npmrc.js';
+import type { Judgement } from '../judge/verdict.js';
 
 export const REPORT_SCHEMA = 'safe-package/report@1';
 
@@ -68,6 +69,11 @@ export interface Report {
   readonly limits_hit: readonly string[];
   readonly warnings: readonly string[];
   readonly strict: { readonly enabled: boolean; readonly violations: readonly string[] };
+  /**
+   * The judgement of the resolved tree between the download phase and the scripts phase
+   * (src/judge/): release ages and advisories. Absent when nothing was judged.
+   */
+  readonly judgement?: Judgement;
 }
 
 export interface StepRecord {
@@ -88,6 +94,7 @@ export interface ReportExtras {
   readonly discarded?: readonly WriteRecord[];
   readonly staged?: boolean;
   readonly commit_ms?: number;
+  readonly judgement?: Judgement;
 }
 
 /** What --strict counts as a violation. Pure. */
@@ -127,6 +134,7 @@ export function buildReport(p: Policy, o: Outcome, version: string, startedAt: D
     environment: { passed: Object.keys(p.env.vars).sort(), withheld: p.env.withheld },
     warnings: p.warnings,
     strict: { enabled: p.output.strict, violations: p.output.strict ? strictViolations(base) : [] },
+    ...(extras.judgement ? { judgement: extras.judgement } : {}),
   };
 }
 

@@ -3,6 +3,7 @@
 // escape sequences cannot rewrite the user's terminal.
 
 import type { Report } from './report.js';
+import { judgementLines } from '../judge/summary.js';
 
 /** Replaces control characters and escape sequences with visible \xNN forms. Pure. */
 export function neutralise(text: string): string {
@@ -51,7 +52,8 @@ export function summaryLines(r: Report, style: Style, quiet: boolean): string[] 
   const n = neutralise;
   const out: string[] = [];
   const ok = r.exit.status === 0 && !r.exit.setup_failed;
-  const problems = r.network.blocked.length > 0 || r.writes.discarded.length > 0 || r.limits_hit.length > 0 || !ok;
+  const judged = r.judgement !== undefined && (r.judgement.verdict === 'refused' || r.judgement.warnings.length > 0);
+  const problems = r.network.blocked.length > 0 || r.writes.discarded.length > 0 || r.limits_hit.length > 0 || !ok || judged;
   if (quiet && !problems && r.strict.violations.length === 0) return [];
 
   const status = r.exit.signal ? `killed by ${r.exit.signal} (${r.exit.status})` : `exit ${r.exit.status}`;
@@ -59,6 +61,7 @@ export function summaryLines(r: Report, style: Style, quiet: boolean): string[] 
   const head = `safe-package: ${n(program)} ${ok ? style.green(status) : style.red(status)} in ${seconds(r.duration_ms)}`;
   out.push(`${head} ${style.dim(`[${r.backend}, ${r.user.name}${r.phases.join() !== 'run' ? `, ${r.phases.join(' + ')}` : ''}]`)}`);
 
+  if (r.judgement) out.push(...judgementLines(r.judgement, style, quiet));
   if (!quiet && r.network.contacted.length) {
     out.push(`  network: ${r.network.contacted.map((c) => n(`${c.host}:${c.port}`)).join(', ')}`);
   }

@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,9 +94,25 @@ export interface TestRegistry {
    * instead of 1 s: use it to set up a suite's packages in before().
    */
   publishFixtures(specs: readonly FixturePackage[]): Promise<void>;
+  /**
+   * Sets the publish time the registry's metadata gives one version (`time[version]`),
+   * now and after every later publish. Every other version published to this registry
+   * is dated FIXTURE_PUBLISH_TIME, long ago: safe-package's default minimum release age
+   * (one day) lets fixtures through unless a test makes one young on purpose.
+   */
+  setPublishTime(name: string, version: string, when: Date): Promise<void>;
+  /**
+   * What the bulk advisory endpoint (`POST /-/npm/v1/security/advisories/bulk`, the one
+   * npm audit uses) answers: advisories by package name. Default: none known.
+   * `endpoint: false` makes it answer 404, as many private registries do.
+   */
+  setAdvisories(advisories: Readonly<Record<string, readonly Record<string, unknown>[]>>, options?: { readonly endpoint?: boolean }): Promise<void>;
   /** Kills the registry's process group and removes `dir`. Safe to call twice. */
   stop(): Promise<void>;
 }
+
+/** The publish time fixtures get (see setPublishTime). */
+export const FIXTURE_PUBLISH_TIME = '2020-01-01T00:00:00.000Z';
 
 const LAUNCHER = fileURLToPath(new URL('./verdaccio/launch.js', import.meta.url));
 
@@ -241,7 +257,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   const log = openSync(logFile, 'a', 0o600);
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [LAUNCHER, configFile], {
+    child = spawn(process.execPath, [LAUNCHER, configFile, join(dir, 'advisories.json')], {
       cwd: dir,
       // Its own session and process group: stop() can kill everything it started.
       detached: true,
@@ -320,6 +336,57 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     return target;
   };
 
+  // Publish times: every version this registry received is dated long ago unless a test
+  // chose its time; mirrored packages (published before the registry started) keep theirs.
+  const chosenTimes = new Map<string, string>();
+  const startedAt = Date.now() - 60_000;
+  const redate = async (): Promise<void> => {
+    const manifests: string[] = [];
+    for (const entry of await readdir(storageDir).catch(() => [] as string[])) {
+      if (entry.startsWith('.')) continue;
+      if (entry.startsWith('@')) {
+        for (const sub of await readdir(join(storageDir, entry)).catch(() => [] as string[])) manifests.push(join(storageDir, entry, sub, 'package.json'));
+      } else manifests.push(join(storageDir, entry, 'package.json'));
+    }
+    for (const file of manifests) {
+      let doc: { name?: string; versions?: Record<string, unknown>; time?: Record<string, string> };
+      try {
+        doc = JSON.parse(await readFile(file, 'utf8')) as typeof doc;
+      } catch {
+        continue;
+      }
+      if (!doc.name || !doc.versions) continue;
+      const time = { ...(doc.time ?? {}) };
+      let changed = false;
+      for (const version of Object.keys(doc.versions)) {
+        const chosen = chosenTimes.get(`${doc.name}@${version}`);
+        const current = time[version];
+        const want = chosen ?? (current === undefined || Date.parse(current) >= startedAt ? FIXTURE_PUBLISH_TIME : current);
+        if (want !== current) {
+          time[version] = want;
+          changed = true;
+        }
+      }
+      if (!changed) continue;
+      if (time.created === undefined || Date.parse(time.created) >= startedAt) time.created = FIXTURE_PUBLISH_TIME;
+      const tmp = `${file}.sp-${process.pid}.tmp`;
+      await writeFile(tmp, JSON.stringify({ ...doc, time }, null, 2));
+      await rename(tmp, file);
+    }
+  };
+
+  const setPublishTime = async (name: string, version: string, when: Date): Promise<void> => {
+    chosenTimes.set(`${name}@${version}`, when.toISOString());
+    await redate();
+  };
+
+  const setAdvisories = async (advisories: Readonly<Record<string, readonly Record<string, unknown>[]>>, options: { readonly endpoint?: boolean } = {}): Promise<void> => {
+    const file = join(dir, 'advisories.json');
+    const tmp = `${file}.tmp`;
+    await writeFile(tmp, JSON.stringify({ endpoint: options.endpoint ?? true, advisories }));
+    await rename(tmp, file);
+  };
+
   const publish = async (dirOrTarball: string): Promise<void> => {
     const userconfig = await writeNpmrc(undefined, { cache: join(dir, 'npm-cache') });
     try {
@@ -331,6 +398,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     } finally {
       await rm(userconfig, { force: true });
     }
+    await redate();
   };
 
   const publishFixture = async (spec: FixturePackage): Promise<void> => {
@@ -368,6 +436,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
         } finally {
           await rm(userconfig, { force: true });
         }
+        await redate();
       } finally {
         await rm(work, { recursive: true, force: true });
       }
@@ -390,6 +459,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     publish,
     publishFixture,
     publishFixtures,
+    setPublishTime,
+    setAdvisories,
     stop,
   };
 }
