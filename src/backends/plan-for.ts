@@ -2,7 +2,7 @@
 // (system tools, file-system layout, the seccomp program), then prepares the host
 // (cache directories, checks) right before the run.
 
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PolicyError } from '../policy/resolve.js';
 import type { Policy } from '../policy/types.js';
@@ -19,7 +19,7 @@ import { prepareChrootProject } from './chroot-project.js';
 import { checkNoMountsInProject, checkProjectWritable, checkReportWritable, checkStagedOwnership, prepareCacheDirs, projectNpmrcOverride } from './preflight.js';
 import { ensureEmptyFile, stageRootFor } from './stage-dirs.js';
 import { BRIDGE_PORT } from './bridge-port.js';
-import type { BridgeSpec } from '../plan/sandbox.js';
+import type { BridgeSpec, NamedBind } from '../plan/sandbox.js';
 import type { Phase } from '../policy/phases.js';
 import { judgeJail, scanJail } from '../jail/index.js';
 
@@ -73,6 +73,7 @@ export interface StepSpec {
 }
 
 interface SandboxHost {
+  readonly named: readonly NamedBind[];
   readonly arch: SeccompArch;
   readonly seccomp: Buffer;
   readonly layout: HostLayout;
@@ -95,6 +96,7 @@ function sandboxHost(p: Policy): SandboxHost {
     throw new PolicyError(`no seccomp filter for this architecture (${process.arch}); the sandbox supports x86-64 and arm64`);
   }
   const host: SandboxHost = {
+    named: namedBinds(p),
     arch,
     seccomp: buildJailFilter(arch),
     layout: readHostLayout(p.project.dir, p.project.hide, p.network.mode === 'host'),
@@ -108,6 +110,8 @@ function sandboxHost(p: Policy): SandboxHost {
 }
 
 interface LandlockHost {
+  /** Named paths outside the project, as Landlock read rules (hidden entries left out). */
+  readonly named: readonly string[];
   readonly arch: SeccompArch;
   readonly seccomp: Buffer;
   readonly helper: string;
@@ -123,6 +127,7 @@ function landlockHost(p: Policy): LandlockHost {
   const helper = helperPath();
   if (!arch || !helper) throw new PolicyError(`the landlock backend supports x86-64 and arm64, not ${process.arch}`);
   const host: LandlockHost = {
+    named: namedBinds(p).flatMap((n) => readableAround(n.path, n.hidden.map((h) => h.path))),
     arch,
     seccomp: buildConfineFilter(arch),
     helper,
@@ -130,6 +135,27 @@ function landlockHost(p: Policy): LandlockHost {
   };
   landlockHosts.set(p, host);
   return host;
+}
+
+/** The named paths with what the hide patterns cover inside each directory. */
+function namedBinds(p: Policy): NamedBind[] {
+  return p.namedPaths.map((path) => ({ path, hidden: statSync(path).isDirectory() ? findHidden(path, p.project.hide) : [] }));
+}
+
+/**
+ * Landlock has no way to cover a file inside a readable directory: a named directory
+ * with hidden entries is made readable piece by piece around them.
+ */
+function readableAround(dir: string, hidden: readonly string[]): string[] {
+  if (!hidden.some((h) => h.startsWith(dir + '/'))) return [dir];
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const child = join(dir, name);
+    if (hidden.includes(child)) continue;
+    if (hidden.some((h) => h.startsWith(child + '/')) && lstatSync(child).isDirectory()) out.push(...readableAround(child, hidden));
+    else out.push(child);
+  }
+  return out;
 }
 
 interface ChrootHost {
@@ -180,6 +206,7 @@ export function makePlan(p: Policy, paths: RunPaths, step: StepSpec = {}): Plann
         abi: p.landlockAbi ?? 1,
         seccomp: host.seccomp,
         dirs: paths.landlock,
+        ...(host.named.length ? { named: host.named } : {}),
         ...(paths.proxyPort !== undefined ? { proxyPort: paths.proxyPort } : {}),
         ...(phase ? { phase } : {}),
         ...(command ? { command } : {}),
@@ -208,6 +235,7 @@ export function makePlan(p: Policy, paths: RunPaths, step: StepSpec = {}): Plann
         ...(writable ? { writable } : {}),
         ...(readOnlyInside?.length ? { readOnlyInside } : {}),
         ...(host.npmrc !== undefined ? { projectNpmrc: host.npmrc.text, projectNpmrcDropped: host.npmrc.dropped } : {}),
+        ...(host.named.length ? { named: host.named } : {}),
       });
       return { plan, seccomp: describeJailFilter(host.arch) };
     }

@@ -94,6 +94,7 @@ export async function runPolicy(p: Policy, afterPhase?: AfterPhase): Promise<Run
   const staged = isStaged(p);
   const notes: string[] = [];
   const prepared = prepare(p, staged);
+  if (p.namedPaths.length) notes.push(`note: read-only in the jail, as you named them: ${p.namedPaths.join(', ')}`);
   if (staged) {
     const where = stagingChoice(p);
     if (where.ok && where.note) notes.push(`note: ${where.note}`);

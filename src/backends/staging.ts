@@ -5,6 +5,7 @@
 
 import { lstatSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { relativeFromProject } from '../policy/named-paths.js';
 import type { Policy } from '../policy/types.js';
 import type { Outcome } from './launch.js';
 import type { WriteRecord } from '../report/report.js';
@@ -72,6 +73,7 @@ export async function reviewAndCommit(p: Policy, runDir: string, outcome: Outcom
         writeGlobs: p.project.write,
         manifest: p.profile.manifest,
         ...(p.project.workspaces?.length ? { workspaceManifests: p.project.workspaces.map((d) => `${d}/package.json`) } : {}),
+        ...(p.namedPaths.length ? { namedOutside: p.namedPaths.map((n) => relativeFromProject(p.project.dir, n)) } : {}),
         lockfiles: p.profile.lockfiles,
         // Always checked, whatever the network mode: a lockfile written with --network none
         // is read by the next install all the same.

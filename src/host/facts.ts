@@ -1,6 +1,6 @@
 // HostFacts for the real host: the one place policy resolution touches the system.
 
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { HostFacts } from '../policy/resolve.js';
@@ -52,6 +52,13 @@ export function hostFacts(invokedAs: string): HostFacts {
     sandboxInstalled: () => sandboxInstalled(env),
     probeLandlock: () => probeConfine(),
     workspaces: (dir) => projectWorkspaces(dir),
+    readText: (path) => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
     probeNamespaces: () => (isRootUser ? probeNamespaces(env) : { ok: false, reason: 'namespaces without a user namespace need root' }),
     tasksOf: (uid) => tasksOf(uid),
     probeSandbox: (user, drop) => {

@@ -51,6 +51,8 @@ export interface LandlockInput {
   readonly command?: { readonly path: string; readonly args: readonly string[] };
   /** When given, only these project-relative paths of the shadow are writable (a package's scripts). */
   readonly writable?: readonly string[];
+  /** Paths outside the project the user named, readable (hidden entries left out). */
+  readonly named?: readonly string[];
 }
 
 /** Device files a package manager opens for writing. */
@@ -132,6 +134,7 @@ export function planLandlock(input: LandlockInput): LaunchPlan {
     ...DEVICES_RO,
     ...p.readOnlyPaths,
     ...dirs.readable,
+    ...(input.named ?? []),
     ...(cacheWritable ? [] : caches),
   ];
   const ownDirs = [dirs.home, dirs.tmp, ...(cacheWritable ? caches : [])];
@@ -164,6 +167,7 @@ export function planLandlock(input: LandlockInput): LaunchPlan {
     input.writable
       ? { where: dirs.shadow, what: 'ro-bind', from: `the project's shadow, read-only but ${input.writable.join(', ') || 'nothing'} (writes staged for review)` }
       : { where: dirs.shadow, what: 'bind', from: `the project's shadow (${p.project.dir} itself is out of reach); writes reviewed before they reach the project` },
+    ...(input.named?.length ? [{ where: input.named.join(', '), what: 'ro-bind' as const, from: 'Landlock: read (named on the command line or as a file: dependency; hidden entries left out)' }] : []),
     ...(dirs.readable.length ? [{ where: `${dirs.readable.length} entries of ${join(p.project.dir, '.git')}`, what: 'ro-bind' as const, from: 'Landlock: read (git\'s own files, its config hidden)' }] : []),
   ];
   const tcp = hostNetwork ? 'TCP anywhere (network "host")' : input.proxyPort !== undefined ? `TCP connect only to port ${input.proxyPort} (the proxy on 127.0.0.1); no bind` : 'no TCP at all';

@@ -66,6 +66,13 @@ export const SCRIPT_MOUNT = '"$1" -t overlay overlay -o "$2" merged || exit 125;
 export const SCRIPT_BRIDGE = 'NODE_EXTRA_CA_CERTS= "$3" --input-type=module -e "$4" bridge "$5" "$6" </dev/null >&4 2>/dev/null & exec 4>&-; ';
 export const SCRIPT_EXEC = 'shift 6; exec "$@"';
 
+/** A path the user named outside the project, bound read-only at its own path. */
+export interface NamedBind {
+  readonly path: string;
+  /** Entries inside it that match the hide patterns: covered as in the project. */
+  readonly hidden: readonly { readonly path: string; readonly dir: boolean }[];
+}
+
 export interface SandboxInput {
   readonly policy: Policy;
   readonly layout: HostLayout;
@@ -75,6 +82,8 @@ export interface SandboxInput {
   readonly projectNpmrc?: string;
   /** Settings of the project .npmrc left out (they could name a program npm runs), by name. */
   readonly projectNpmrcDropped?: readonly string[];
+  /** Paths outside the project the user named (Policy.namedPaths), with the hidden entries inside each. */
+  readonly named?: readonly NamedBind[];
   /** When given, project writes are staged in an overlay and reviewed afterwards. */
   readonly stage?: StageDirs;
   /** When given, the jail reaches the network through this bridge and the proxy. */
@@ -250,6 +259,15 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
   }
   if (layout.hidden.length > 0) {
     mounts.push({ where: layout.hidden.map((h) => h.path.slice(p.project.dir.length + 1)).join(', '), what: 'hidden', from: 'hide patterns: shown empty and read-only' });
+  }
+  // Paths the user named outside the project: read-only at their own path, hidden files covered.
+  for (const n of input.named ?? []) {
+    args.push('--ro-bind', n.path, n.path);
+    mounts.push({ where: n.path, what: 'ro-bind', from: 'named on the command line or as a file: dependency (read-only)' });
+    for (const h of n.hidden) {
+      if (h.dir) args.push('--tmpfs', h.path, '--remount-ro', h.path);
+      else args.push('--ro-bind', input.emptyFile, h.path);
+    }
   }
   if (input.projectNpmrc !== undefined) {
     const where = join(p.project.dir, '.npmrc');

@@ -20,6 +20,7 @@ import type { ToolConfig } from '../profiles/tool-config.js';
 import { closest } from '../util/did-you-mean.js';
 import { parseHostRule } from '../net/host-rule.js';
 import { decidePhases } from './phases.js';
+import { namedPaths } from './named-paths.js';
 import { buildEnvironment, SANE_PATH } from './environment.js';
 import type { BackendName, ChrootSetup, Invoker, JailUser, Policy } from './types.js';
 import { shellQuote } from '../util/shell-quote.js';
@@ -65,6 +66,8 @@ export interface HostFacts {
   probeLandlock(): ConfineProbe;
   /** Cheap: is bubblewrap installed (nothing is run)? */
   sandboxInstalled(): SandboxProbe;
+  /** A small text file's content (the project's package.json); undefined when unreadable. */
+  readText(path: string): string | undefined;
   /** The project's workspace directories (npm/yarn `workspaces`, pnpm-workspace.yaml), relative. */
   workspaces(projectDir: string): string[];
   /** Can unshare make the chroot backend's namespaces here (runs a no-op through it)? */
@@ -295,6 +298,12 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
   const projectDir = host.realpath(host.cwd);
   if ((backend === 'sandbox' && !rootDir) || backend === 'landlock') checkProjectDir(projectDir, host.invoker.home, user);
 
+  // Paths the user named outside the project: read-only at their own path.
+  const named =
+    backend === 'sandbox' || backend === 'landlock'
+      ? namedPaths({ profile: profileName, args, cwd: host.realpath(host.cwd), projectDir, home: host.invoker.home, manifest: host.readText(join(projectDir, 'package.json')), real: (path) => (host.exists(path) ? host.realpath(path) : undefined) })
+      : { bound: [], refused: [] };
+  warnings.push(...named.refused);
   // An install at a workspace root writes every workspace's manifest and node_modules.
   const workspaces = profile.manifest === 'package.json' && backend !== 'none' ? host.workspaces(projectDir) : [];
   const readOnlyPaths = [...new Set([...(needs?.prefixes ?? []), ...tool.readOnlyPaths, ...env.trustPaths])];
@@ -343,6 +352,7 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
     },
     cacheDir: host.cacheDir(user, dropPrivileges),
     readOnlyPaths,
+    namedPaths: named.bound,
     files: tool.files,
     removedCredentials: tool.removedCredentials,
     credentials: tool.credentials,

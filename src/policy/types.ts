@@ -79,6 +79,11 @@ export interface Policy {
   };
   /** safe-package's own cache directory on the host (bound into the sandbox). */
   readonly cacheDir: string;
+  /**
+   * Paths outside the project the user named (a tarball on the command line, a `file:`
+   * dependency, a requirements file): read-only at their own path in the jail.
+   */
+  readonly namedPaths: readonly string[];
   /** Host paths bound read-only at the same place (the tool's installation, cafile, ...). */
   readonly readOnlyPaths: readonly string[];
   /** Credential-free configuration files placed inside the jail. */

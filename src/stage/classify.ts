@@ -52,6 +52,8 @@ export interface ClassifyPolicy {
   readonly rules: WriteRules;
   readonly manifest?: string | undefined;
   readonly workspaceManifests?: readonly string[];
+  /** Paths outside the project the user named, relative to it (`../lib`): links to them are kept. */
+  readonly namedOutside?: readonly string[];
   readonly lockfiles: readonly string[];
   readonly registryHosts?: readonly string[] | undefined;
 }
@@ -184,7 +186,7 @@ export function classify(facts: readonly EntryFacts[], policy: ClassifyPolicy): 
         change('discard', `symlink target refused: ${f.target?.problem ?? 'unreadable'}`);
         continue;
       }
-      const v = checkSymlinkTarget(f.path, f.target.text, rules.isSensitive);
+      const v = checkSymlinkTarget(f.path, f.target.text, rules.isSensitive, policy.namedOutside);
       if (!v.ok) change('discard', v.reason);
       else change('commit', `symlink inside the project (to ${v.resolved})`);
       continue;

@@ -30,6 +30,7 @@ export async function reviewStage(input: ReviewInput): Promise<Review> {
     rules,
     manifest: input.manifest,
     ...(input.workspaceManifests?.length ? { workspaceManifests: input.workspaceManifests } : {}),
+    ...(input.namedOutside?.length ? { namedOutside: input.namedOutside } : {}),
     lockfiles: input.lockfiles,
     registryHosts: input.registryHosts,
   });

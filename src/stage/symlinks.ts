@@ -26,6 +26,11 @@ export function checkSymlinkTarget(
   linkPath: string,
   target: string,
   isSensitive: (path: string) => boolean,
+  /**
+   * Paths outside the project the user named (a `file:` dependency: `../lib`), as the
+   * project reads them: a link to exactly one of them is what npm makes for it, and is kept.
+   */
+  namedOutside: readonly string[] = [],
 ): LinkVerdict {
   if (target === '') return { ok: false, reason: 'symlink with an empty target' };
   if (isVenvInterpreterLink(linkPath, target)) return { ok: true, resolved: target };
@@ -52,7 +57,11 @@ export function checkSymlinkTarget(
   }
   const linkDir = posix.dirname(linkPath);
   const depth = linkDir === '.' ? 0 : linkDir.split('/').length;
-  if (ups > depth) return { ok: false, reason: 'symlink points outside the project' };
+  if (ups > depth) {
+    const fromProject = posix.normalize(posix.join(linkDir, target)).replace(/\/$/, '');
+    if (namedOutside.includes(fromProject)) return { ok: true, resolved: fromProject };
+    return { ok: false, reason: 'symlink points outside the project' };
+  }
   const resolved = posix.normalize(posix.join(linkDir, target)).replace(/\/$/, '');
   if (resolved === '.' || resolved === '') {
     // A link to the project root reaches `.git` and everything else through itself.

@@ -21,6 +21,8 @@ export interface ReviewInput {
   readonly manifest?: 'package.json' | undefined;
   /** Workspace manifests (`packages/a/package.json`), compared the same way. */
   readonly workspaceManifests?: readonly string[];
+  /** Paths outside the project the user named, relative to it: links to exactly them are kept. */
+  readonly namedOutside?: readonly string[];
   /**
    * The only lockfiles whose changes pass (e.g. ['package-lock.json', 'npm-shrinkwrap.json']).
    * A change to another package manager's lockfile at the project root is discarded.

@@ -30,6 +30,7 @@ function policy(over: Partial<Policy> = {}): Policy {
     network: { mode: 'registry', allow: ['registry.npmjs.org:443'], registries: [], userAllowed: [], proxied: true },
     project: { dir: '/srv/proj', hide: ['.env'], write: ['node_modules/**', 'package.json'] },
     cacheDir: '/var/cache/safe-package/uid-65534',
+    namedPaths: [],
     readOnlyPaths: ['/opt/node'],
     files: [{ path: '/home/nobody/.npmrc', content: 'registry=https://r/\n', from: '/root/.npmrc' }],
     removedCredentials: [],

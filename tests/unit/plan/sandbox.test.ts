@@ -20,6 +20,7 @@ function policy(over: Partial<Policy> = {}): Policy {
     network: { mode: 'registry', allow: ['registry.npmjs.org:443'], registries: [], userAllowed: [], proxied: true },
     project: { dir: '/home/dev/proj', hide: ['.env'], write: ['node_modules/**'] },
     cacheDir: '/home/dev/.cache/safe-package',
+    namedPaths: [],
     readOnlyPaths: ['/home/dev/.nvm/versions/node/v20', '/home/dev/.nvm/versions/node/v20/lib'],
     files: [{ path: '/home/dev/.npmrc', content: 'registry=https://r/\n', from: '/home/dev/.npmrc' }],
     removedCredentials: [],

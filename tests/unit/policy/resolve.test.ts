@@ -35,6 +35,7 @@ function facts(over: Partial<HostFacts> & { uid?: number; sandboxOk?: boolean; l
     tasksOf: () => 7,
     probeLandlock: () => (over.landlockAbi ? { ok: true, helperRuns: true, abi: over.landlockAbi, helper: '/sp-confine' } : { ok: false, helperRuns: true, helper: '/sp-confine', abi: 0, reason: 'the kernel has no Landlock' }),
     workspaces: () => [],
+    readText: () => undefined,
     probeNamespaces: () => (over.namespacesOk === false ? { ok: false, reason: 'unshare failed: Operation not permitted' } : { ok: true }),
     ...over,
   };

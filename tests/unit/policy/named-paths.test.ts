@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { namedPathCandidates, namedPaths, relativeFromProject } from '../../../src/policy/named-paths.js';
+
+const base = { cwd: '/home/dev/work/app', projectDir: '/home/dev/work/app', home: '/home/dev' };
+
+test('npm: paths and archives on the command line, file:/link: dependencies in the manifest', () => {
+  const manifest = JSON.stringify({ dependencies: { lib: 'file:../lib', x: '^1.0.0' }, devDependencies: { tool: 'link:/opt/tool' } });
+  assert.deepEqual(
+    namedPathCandidates({ ...base, profile: 'npm', args: ['install', '../pkg/x.tgz', 'left-pad', './vendor/y', 'file:../z', 'https://e.com/a.tgz', '--save-dev'], manifest }),
+    ['/home/dev/work/pkg/x.tgz', '/home/dev/work/app/vendor/y', '/home/dev/work/z', '/home/dev/work/lib', '/opt/tool'],
+  );
+});
+
+test('pip: requirement and constraint files, local paths and wheels; an editable VCS URL is not a path', () => {
+  assert.deepEqual(
+    namedPathCandidates({ ...base, profile: 'pip', args: ['install', '-r', '../requirements.txt', '--constraint=../c.txt', '-e', 'git+https://x/y', '-e', '../mylib', 'dist/pkg-1.0-py3-none-any.whl', 'requests'] }),
+    ['/home/dev/work/requirements.txt', '/home/dev/work/c.txt', '/home/dev/work/mylib', '/home/dev/work/app/dist/pkg-1.0-py3-none-any.whl'],
+  );
+});
+
+test('only existing paths outside the project are bound; never one that contains the project or the home directory', () => {
+  const exists = new Set(['/home/dev/work/pkg/x.tgz', '/home/dev/work/app/vendor/y', '/home/dev/work', '/home/dev', '/opt/tool', '/opt/tool/sub']);
+  const r = namedPaths({
+    ...base,
+    profile: 'npm',
+    args: ['install', '../pkg/x.tgz', './vendor/y', '..', '~', '/opt/tool', '/opt/tool/sub', '../missing.tgz'],
+    real: (p) => (p === '/home/dev/work/app/~' ? undefined : exists.has(p) ? p : undefined),
+  });
+  assert.deepEqual(r.bound, ['/home/dev/work/pkg/x.tgz', '/opt/tool']);
+  assert.equal(r.refused.length, 1);
+  assert.match(r.refused[0]!, /^\/home\/dev\/work was not made visible in the jail: it contains the project/);
+});
+
+test('a bound path as the project reads it', () => {
+  assert.equal(relativeFromProject('/home/dev/work/app', '/home/dev/work/lib'), '../lib');
+  assert.equal(relativeFromProject('/home/dev/work/app', '/opt/tool'), '../../../../opt/tool');
+});
