@@ -141,6 +141,7 @@ function buildTable(results: Map<string, ScenarioResult>, reg: BenchRegistry | u
   }
   pair('  same, cwd = installed project', 'overhead', 'node', 'wrapped-project', 1.5);
   pair('  same, with a host allowed (proxy + bridge)', 'overhead', 'node', 'wrapped-proxied');
+  pair('  the landlock backend (no namespaces)', 'overhead', 'node', 'wrapped-landlock', 1.5);
   if (results.get('overhead')?.variants['node-ca']) {
     pair('  host env: NODE_EXTRA_CA_CERTS set', 'overhead', 'node-ca', 'wrapped-ca', 1.5);
     pair('  host env, with a host allowed', 'overhead', 'node-ca', 'wrapped-proxied-ca');
@@ -148,6 +149,7 @@ function buildTable(results: Map<string, ScenarioResult>, reg: BenchRegistry | u
   pair('`npm --version`', 'npm-version', 'bare', 'wrapped');
   const installed = detailMedian(results, 'ci-warm', 'bare', 'installed');
   pair(`\`npm ci\`, warm cache${installed ? ` (${installed} packages)` : ''}`, 'ci-warm', 'bare', 'wrapped', 1.1);
+  pair('  the landlock backend (no namespaces)', 'ci-warm', 'bare', 'wrapped-landlock', 1.1);
   if (results.has('ci-warm')) {
     // Where the wrapped run's time goes, from the reports' per-jail times.
     const part = (what: string, key: string, bareVariant?: string) => {
