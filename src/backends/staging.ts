@@ -73,6 +73,7 @@ export async function reviewAndCommit(p: Policy, runDir: string, outcome: Outcom
         writeGlobs: p.project.write,
         manifest: p.profile.manifest,
         ...(p.project.workspaces?.length ? { workspaceManifests: p.project.workspaces.map((d) => `${d}/package.json`) } : {}),
+        ...(p.project.manifestExtraKeys?.length ? { manifestExtraKeys: p.project.manifestExtraKeys } : {}),
         ...(p.namedPaths.length ? { namedOutside: p.namedPaths.map((n) => relativeFromProject(p.project.dir, n)) } : {}),
         lockfiles: p.profile.lockfiles,
         // Always checked, whatever the network mode: a lockfile written with --network none

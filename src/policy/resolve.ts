@@ -349,6 +349,7 @@ export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: Hos
       hide: [...new Set([...DEFAULT_HIDE, ...(v.hide ?? [])])],
       write: [...new Set([...profile.write, ...workspaces.flatMap((d) => [`${d}/package.json`, `${d}/node_modules/**`]), ...(v.write ?? [])])],
       ...(workspaces.length ? { workspaces } : {}),
+      ...(approvesScripts(profileName, args) ? { manifestExtraKeys: ['allowScripts'] } : {}),
     },
     cacheDir: host.cacheDir(user, dropPrivileges),
     readOnlyPaths,
@@ -411,6 +412,15 @@ export function chrootSetup(host: HostFacts, rootDir: string, cwd: string, user:
   }
   const jailCwd = insideRoot ? cwd.slice(rootDir.length) || '/' : cwd;
   return { namespaces: ns.ok, landlockAbi: abi, cwd: jailCwd, bindProject: !insideRoot };
+}
+
+/**
+ * `npm install-scripts approve|deny|prune` records the user's script approvals in
+ * package.json's `allowScripts`: the one command whose change there is kept. Pure.
+ */
+export function approvesScripts(profile: ProfileName, args: readonly string[]): boolean {
+  const words = args.filter((a) => !a.startsWith('-'));
+  return profile === 'npm' && words[0] === 'install-scripts' && ['approve', 'deny', 'prune'].includes(words[1] ?? '');
 }
 
 function chrootHome(user: UserEntry, rootDir: string, host: HostFacts): string {

@@ -76,6 +76,8 @@ export interface Policy {
     readonly write: readonly string[];
     /** Workspace directories, relative (their package.json files are reviewed as the root's). */
     readonly workspaces?: readonly string[];
+    /** package.json sections this command may change besides dependencies (`npm install-scripts approve`: allowScripts). */
+    readonly manifestExtraKeys?: readonly string[];
   };
   /** safe-package's own cache directory on the host (bound into the sandbox). */
   readonly cacheDir: string;

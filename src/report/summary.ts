@@ -62,6 +62,11 @@ export function summaryLines(r: Report, style: Style, quiet: boolean): string[] 
   out.push(`${head} ${style.dim(`[${r.backend}, ${r.user.name}${r.phases.join() !== 'run' ? `, ${r.phases.join(' + ')}` : ''}]`)}`);
 
   if (r.judgement) out.push(...judgementLines(r.judgement, style, quiet));
+  // Whose install scripts ran, each in its own jail (npm decides which, under your allowScripts).
+  const scripted = r.steps.filter((st) => st.package !== undefined);
+  if (!quiet && scripted.length) {
+    out.push(`  install scripts: ${scripted.map((st) => n(st.package!) + (st.status === 0 ? '' : style.red(` (exit ${st.status})`))).join(', ')} — each in its own jail; approve or deny with \`npm install-scripts approve|deny <pkg>\``);
+  }
   if (!quiet && r.network.contacted.length) {
     out.push(`  network: ${r.network.contacted.map((c) => n(`${c.host}:${c.port}`)).join(', ')}`);
   }

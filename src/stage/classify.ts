@@ -54,6 +54,8 @@ export interface ClassifyPolicy {
   readonly workspaceManifests?: readonly string[];
   /** Paths outside the project the user named, relative to it (`../lib`): links to them are kept. */
   readonly namedOutside?: readonly string[];
+  /** Manifest sections this command may change besides the dependency sections. */
+  readonly manifestExtraKeys?: readonly string[];
   readonly lockfiles: readonly string[];
   readonly registryHosts?: readonly string[] | undefined;
 }
@@ -258,7 +260,7 @@ function fileContentRefusal(f: EntryFacts, policy: ClassifyPolicy): string | nul
   if (isManifest(policy, f.path)) {
     if (f.lower && f.lower.type !== 'file') return `the project's ${f.path} is not a regular file`;
     if (f.text === undefined) return `${f.path} could not be read for review`;
-    const v = compareManifest(f.lowerText ?? null, f.text, policy.registryHosts);
+    const v = compareManifest(f.lowerText ?? null, f.text, policy.registryHosts, policy.manifestExtraKeys);
     return v.ok ? null : v.reason;
   }
   if (isKnownLockfile(f.path)) {

@@ -31,6 +31,8 @@ export function compareManifest(
   lowerText: string | null,
   upperText: string,
   registryHosts?: readonly string[],
+  /** Sections this command may change as well (`allowScripts` for `npm install-scripts approve`). */
+  extraKeys: readonly string[] = [],
 ): ManifestVerdict {
   const upper = parseStrictJson(upperText);
   if (!upper.ok) return { ok: false, reason: `package.json is not valid JSON: ${upper.error}`, changedKeys: [] };
@@ -54,7 +56,7 @@ export function compareManifest(
   const up = upper.value;
   const keys = [...new Set([...Object.keys(lo), ...Object.keys(up)])].sort();
   const changedKeys = keys.filter((k) => !jsonEqual(lo[k], up[k]));
-  const forbidden = changedKeys.filter((k) => !DEPENDENCY_KEYS.includes(k));
+  const forbidden = changedKeys.filter((k) => !DEPENDENCY_KEYS.includes(k) && !extraKeys.includes(k));
   if (forbidden.length > 0) {
     return {
       ok: false,
@@ -63,7 +65,7 @@ export function compareManifest(
     };
   }
   if (registryHosts) {
-    for (const key of changedKeys) {
+    for (const key of changedKeys.filter((k) => DEPENDENCY_KEYS.includes(k))) {
       const before = new Map(stringLeaves(lo[key], key));
       for (const [path, spec] of stringLeaves(up[key], key)) {
         if (before.get(path) === spec) continue;

@@ -31,6 +31,7 @@ export async function reviewStage(input: ReviewInput): Promise<Review> {
     manifest: input.manifest,
     ...(input.workspaceManifests?.length ? { workspaceManifests: input.workspaceManifests } : {}),
     ...(input.namedOutside?.length ? { namedOutside: input.namedOutside } : {}),
+    ...(input.manifestExtraKeys?.length ? { manifestExtraKeys: input.manifestExtraKeys } : {}),
     lockfiles: input.lockfiles,
     registryHosts: input.registryHosts,
   });

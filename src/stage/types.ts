@@ -23,6 +23,8 @@ export interface ReviewInput {
   readonly workspaceManifests?: readonly string[];
   /** Paths outside the project the user named, relative to it: links to exactly them are kept. */
   readonly namedOutside?: readonly string[];
+  /** Manifest sections this command may change besides the dependency sections. */
+  readonly manifestExtraKeys?: readonly string[];
   /**
    * The only lockfiles whose changes pass (e.g. ['package-lock.json', 'npm-shrinkwrap.json']).
    * A change to another package manager's lockfile at the project root is discarded.

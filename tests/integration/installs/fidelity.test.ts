@@ -81,6 +81,14 @@ describe('fidelity: the same install bare and through safe-package', () => {
     }
   });
 
+  test('npm install-scripts approve through safe-package records the approval, as bare npm does; a plain install may not', async (t) => {
+    const dirs = twins('approve', { 'package.json': manifest() });
+    await run(t, 'approve-install', dirs, ['install', 'fi-talker']);
+    await run(t, 'approve', dirs, ['install-scripts', 'approve', 'fi-talker']);
+    const m = JSON.parse(readFileSync(join(dirs.wrapped, 'package.json'), 'utf8')) as { allowScripts?: Record<string, unknown> };
+    assert.ok(m.allowScripts && Object.keys(m.allowScripts).length === 1, JSON.stringify(m));
+  });
+
   test('npm workspaces: install at the root, then npm install -w a <dep>: the same tree, workspace links kept', async (t) => {
     const files = {
       'package.json': manifest({ workspaces: ['packages/*'] }),

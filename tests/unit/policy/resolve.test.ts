@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseArgs } from '../../../src/cli/args.js';
 import { resolveLayers } from '../../../src/config/layer.js';
-import { resolvePolicy, PolicyError, type HostFacts } from '../../../src/policy/resolve.js';
+import { approvesScripts, resolvePolicy, PolicyError, type HostFacts } from '../../../src/policy/resolve.js';
 import type { ConfigValues } from '../../../src/config/types.js';
 import type { UserEntry } from '../../../src/host/users.js';
 
@@ -174,4 +174,14 @@ test('the process limit: 256 beyond what the jail user already runs (RLIMIT_NPRO
   assert.equal(p.limits.processes, 256);
   assert.equal(p.processRlimit, 263);
   assert.equal(resolve(['npm', 'ci'], facts(), { limits: { processes: 40 } }).processRlimit, 47);
+});
+
+test('only npm install-scripts approve|deny|prune may change allowScripts in package.json', () => {
+  assert.equal(approvesScripts('npm', ['install-scripts', 'approve', 'x']), true);
+  assert.equal(approvesScripts('npm', ['install-scripts', '--all', 'deny']), true);
+  assert.equal(approvesScripts('npm', ['install-scripts', 'ls']), false);
+  assert.equal(approvesScripts('npm', ['install', 'x']), false);
+  assert.equal(approvesScripts('pnpm', ['install-scripts', 'approve', 'x']), false);
+  assert.deepEqual(resolve(['npm', 'install-scripts', 'approve', 'x']).project.manifestExtraKeys, ['allowScripts']);
+  assert.equal(resolve(['npm', 'install', 'x']).project.manifestExtraKeys, undefined);
 });

@@ -77,3 +77,16 @@ test('discarded writes come with one hint per way to keep them', async () => {
   const hints = summaryLines(r, PLAIN, true).filter((l) => l.includes('hint:'));
   assert.equal(hints.length, 1);
 });
+
+test('the packages whose install scripts ran are named, a failing one with its status, with how to approve or deny', () => {
+  const r = report({
+    steps: [
+      { phase: 'install', argv: ['/usr/bin/npm', 'ci'], status: 0, duration_ms: 10 },
+      { phase: 'scripts', argv: ['/usr/bin/npm', 'rebuild', 'esbuild'], package: 'esbuild', status: 0, duration_ms: 5 },
+      { phase: 'scripts', argv: ['/usr/bin/npm', 'rebuild', 'bad\x1b[2J'], package: 'bad\x1b[2J', status: 1, duration_ms: 5 },
+    ],
+  });
+  const line = summaryLines(r, PLAIN, false).find((l) => l.includes('install scripts:'));
+  assert.equal(line, '  install scripts: esbuild, bad\\x1b[2J (exit 1) — each in its own jail; approve or deny with `npm install-scripts approve|deny <pkg>`');
+  assert.equal(summaryLines(report({ steps: r.steps }), PLAIN, true).some((l) => l.includes('install scripts:')), false, 'not in quiet mode');
+});

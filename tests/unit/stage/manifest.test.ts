@@ -78,3 +78,14 @@ test('the strict reader: __proto__ is an ordinary key, deep nesting is bounded, 
   assert.equal(parseStrictJson('{"a":01}').ok, false);
   assert.equal(parseStrictJson('{"a":1} x').ok, false);
 });
+
+test('a section the command may change (allowScripts for npm install-scripts approve) is kept; others still are not', () => {
+  const lower = '{"name":"a","dependencies":{"x":"1"}}';
+  const approved = '{"name":"a","dependencies":{"x":"1"},"allowScripts":{"x":true}}';
+  assert.equal(compareManifest(lower, approved).ok, false, 'not for an ordinary install');
+  assert.equal(compareManifest(lower, approved, undefined, ['allowScripts']).ok, true);
+  const planted = '{"name":"a","dependencies":{"x":"1"},"allowScripts":{"x":true},"scripts":{"postinstall":"evil"}}';
+  const v = compareManifest(lower, planted, undefined, ['allowScripts']);
+  assert.equal(v.ok, false);
+  assert.match(v.ok ? '' : v.reason, /"scripts"/);
+});
