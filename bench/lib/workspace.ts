@@ -113,6 +113,7 @@ function install(repo: string, to: string, withBundle: boolean): string {
   copy('dist/src');
   // sp-confine, the landlock and chroot backends' helper.
   if (existsSync(join(repo, 'dist/native'))) copy('dist/native');
+  if (existsSync(join(repo, 'data'))) copy('data');
   if (existsSync(join(repo, 'package.json'))) copy('package.json');
   if (!withBundle) rmSync(join(to, 'dist/src/cli/main.bundle.cjs'), { force: true });
   chmodTree(to);

@@ -35,7 +35,7 @@ interface OptionSpec {
   apply: (o: CliOptions, value: string) => void;
 }
 
-function pushList(o: CliOptions, key: 'keep_env' | 'allow_hosts' | 'min_release_age_exclude', value: string) {
+function pushList(o: CliOptions, key: 'keep_env' | 'allow_hosts' | 'min_release_age_exclude' | 'allow_names', value: string) {
   o.config[key] = [...(o.config[key] ?? []), value];
 }
 
@@ -64,6 +64,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { long: 'strict', takesValue: false, apply: (o) => (o.config.strict = true) },
   { long: 'min-release-age', takesValue: true, apply: (o, v) => (o.config.min_release_age = ageOption(v)) },
   { long: 'min-release-age-exclude', takesValue: true, apply: (o, v) => pushList(o, 'min_release_age_exclude', v) },
+  { long: 'allow-name', takesValue: true, apply: (o, v) => pushList(o, 'allow_names', v) },
   { long: 'malware-db', takesValue: true, apply: (o, v) => (o.config.malware_db = v) },
   { long: 'explain', takesValue: false, apply: (o) => (o.explain = true) },
   { long: 'json', takesValue: false, apply: (o) => (o.json = true) },
@@ -86,6 +87,7 @@ export const OPTION_FOR_KEY: Partial<Record<ConfigKey, string>> = {
   strict: '--strict',
   min_release_age: '--min-release-age',
   min_release_age_exclude: '--min-release-age-exclude',
+  allow_names: '--allow-name',
   malware_db: '--malware-db',
 };
 

@@ -38,6 +38,7 @@ More options (also settable in config files):
       --min-release-age-exclude <NAME>
                               a package name or glob (@acme/*) the age does not apply to;
                               repeatable
+      --allow-name <NAME>     let NAME through the typosquat check; repeatable
       --malware-db <DIR>      also refuse versions named by the OSV records (MAL-*.json) in DIR
   -q, --quiet                 print only problems
 

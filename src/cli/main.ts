@@ -139,11 +139,32 @@ async function fallBack(fallback: Fallback, reason: string, io: Io, name: string
   return runAndReport(policy, io, name);
 }
 
+/** The typosquat check (src/judge/typosquat.ts) of the names this command adds; lines to print. */
+async function typosquats(policy: Policy): Promise<string[]> {
+  const { judgeContextForPolicy } = await import('../judge/host.js');
+  const ctx = judgeContextForPolicy(policy, process.env);
+  if (!ctx || policy.backend === 'none') return [];
+  const { findSquats } = await import('../judge/typosquat-check.js');
+  const { squatMessage } = await import('../judge/typosquat.js');
+  try {
+    return (await findSquats(policy, ctx.tool, ctx.registry, policy.config.values.allow_names ?? [])).map(squatMessage);
+  } catch (err) {
+    // The registry could not be asked: the release-age judgement after the download still applies.
+    return policy.output.strict ? [`the typosquat check could not ask the registry: ${(err as Error).message}`] : [];
+  }
+}
+
 async function runAndReport(unjudged: Policy, io: Io, name: string, fallback?: Fallback): Promise<number> {
   const { runPolicy } = await import('../backends/run.js');
   const { policy, hook: judging, note: resolveNote } = await judgedPolicy(unjudged);
   const { ProjectNotWritableError } = await import('../backends/preflight.js');
   const { StagingUnavailableError } = await import('../backends/stage-dirs.js');
+  // Names being added that look like typos of used ones: stopped before any download.
+  const squats = await typosquats(policy);
+  if (squats.length > 0) {
+    for (const s of squats) fail(io, name, s);
+    return EXIT_JUDGEMENT_REFUSED;
+  }
   // 4–6. Prepare, run each phase in the jail, review and commit the staged writes.
   const startedAt = new Date();
   let run;

@@ -19,7 +19,7 @@ export const DEFAULT_LIMITS: Required<LimitsConfig> = {
   timeout: 3600,
 };
 
-const LIST_KEYS = ['keep_env', 'allow_hosts', 'write', 'hide', 'min_release_age_exclude'] as const;
+const LIST_KEYS = ['keep_env', 'allow_hosts', 'write', 'hide', 'min_release_age_exclude', 'allow_names'] as const;
 
 function dedupe(list: readonly string[]): string[] {
   return [...new Set(list)];
@@ -139,6 +139,9 @@ export function overlayUntrusted(
       }
       case 'min_release_age_exclude':
         ignore(key, 'excluding packages from the release-age check would loosen policy');
+        break;
+      case 'allow_names':
+        ignore(key, 'letting names through the typosquat check would loosen policy');
         break;
       case 'malware_db':
         ignore(key, 'a project must not choose which files safe-package reads as its malware list');

@@ -30,6 +30,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   'min_release_age',
   'min_release_age_exclude',
   'malware_db',
+  'allow_names',
 ];
 
 export const BACKENDS: readonly BackendChoice[] = ['auto', 'sandbox', 'landlock', 'chroot', 'none'];
@@ -80,6 +81,7 @@ function setValue(values: ConfigValues, key: ConfigKey, node: JsonNode, keyAt: s
     case 'write':
     case 'hide':
     case 'min_release_age_exclude':
+    case 'allow_names':
       values[key] = stringList(node, key, at);
       return;
     case 'backend':

@@ -33,6 +33,8 @@ export interface ConfigValues {
   min_release_age?: number;
   /** Package names and globs the release age does not apply to. */
   min_release_age_exclude?: string[];
+  /** Names let through the typosquat check (src/judge/typosquat.ts). */
+  allow_names?: string[];
   /** A directory of OSV records (MAL-*.json) of known malware. */
   malware_db?: string;
 }

@@ -39,6 +39,7 @@ export function installedCli(): string {
   cpSync(join(REPO, 'bin'), join(dir, 'bin'), { recursive: true, preserveTimestamps: true });
   cpSync(join(REPO, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true, preserveTimestamps: true });
   cpSync(join(REPO, 'dist', 'native'), join(dir, 'dist', 'native'), { recursive: true, preserveTimestamps: true });
+  cpSync(join(REPO, 'data'), join(dir, 'data'), { recursive: true, preserveTimestamps: true });
   cpSync(join(REPO, 'package.json'), join(dir, 'package.json'));
   spawnSync('chmod', ['-R', 'a+rX', dir]);
   installed = join(dir, 'bin', 'safe-package');
