@@ -17,10 +17,8 @@ import { MissingToolError, RefusedToolError } from '../host/system-tools.js';
 import { buildReport, writeReport } from '../report/report.js';
 import { chooseStyle, neutralise, summaryLines } from '../report/summary.js';
 
-export interface Io {
-  readonly stdout: NodeJS.WriteStream;
-  readonly stderr: NodeJS.WriteStream;
-}
+import type { Io } from './io.js';
+export type { Io } from './io.js';
 
 const defaultIo: Io = { stdout: process.stdout, stderr: process.stderr };
 

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import type { Io } from '../cli/main.js';
+import type { Io } from '../cli/io.js';
 import { findTool, installCommand, RefusedToolError, TOOLS, type ToolName } from '../host/system-tools.js';
 import { bwrapVersion, diagnoseSandboxFailure, probeSandbox } from '../host/sandbox-probe.js';
 import { buildConfineFilter, buildJailFilter, hostSeccompArch } from '../seccomp/index.js';

@@ -2,7 +2,7 @@
 // Each command lives in its own module, loaded only when used.
 
 import type { CliOptions, CommandName } from '../cli/args.js';
-import type { Io } from '../cli/main.js';
+import type { Io } from '../cli/io.js';
 
 export async function runCommand(command: CommandName, cli: CliOptions, io: Io, name: string): Promise<number> {
   switch (command) {

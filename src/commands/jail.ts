@@ -5,11 +5,10 @@ import { EXIT_SAFE_PACKAGE_FAILED } from '../cli/exit-codes.js';
 import { createJail, checkJail, JailError, resolveHostUser, type JailCreateResult, type JailProblem } from '../jail/index.js';
 import { posix } from 'node:path';
 import { shellQuote } from '../util/shell-quote.js';
+import type { Io } from '../cli/io.js';
 
-export interface JailCommandIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-}
+/** The jail command writes where every command does (src/cli/io.ts). */
+export type JailCommandIo = Io;
 
 export const JAIL_HELP = `Usage:
   safe-package jail create DIR [--with EXE]... [--user USER]...

@@ -4,7 +4,7 @@
 
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import type { Io } from '../cli/main.js';
+import type { Io } from '../cli/io.js';
 import { recoverCommits } from '../stage/index.js';
 import { neutralise } from '../report/summary.js';
 

@@ -2,7 +2,7 @@
 // pnpm, yarn, pip and pip3 go through safe-package. `command npm ...` (bash/zsh) or
 // `command npm ...` (fish) bypasses it for one command; SAFE_PACKAGE_BYPASS=1 too.
 
-import type { Io } from '../cli/main.js';
+import type { Io } from '../cli/io.js';
 import { EXIT_SAFE_PACKAGE_FAILED } from '../cli/exit-codes.js';
 
 export const WRAPPED = ['npm', 'npx', 'pnpm', 'yarn', 'pip', 'pip3'] as const;

@@ -4,7 +4,7 @@
 
 import { lstatSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import type { Io } from '../cli/main.js';
+import type { Io } from '../cli/io.js';
 import { EXIT_SAFE_PACKAGE_FAILED } from '../cli/exit-codes.js';
 import { parseConfigText, projectConfigPath } from '../config/load.js';
 import { overlayUntrusted } from '../config/layer.js';
