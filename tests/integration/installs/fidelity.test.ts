@@ -119,31 +119,31 @@ describe('fidelity: the same install bare and through safe-package', () => {
   });
 
   test('a file: dependency outside the project', async (t) => {
-    const outside = { 'shared/package.json': `${JSON.stringify({ name: 'shared', version: '1.0.0' })}\n`, 'shared/index.js': 'module.exports = "shared";\n' };
-    const dirs = twins('file-dep', { 'package.json': manifest({ dependencies: { shared: 'file:../shared' } }) }, outside);
+    const outside = { 'common/package.json': `${JSON.stringify({ name: 'common', version: '1.0.0' })}\n`, 'common/index.js': 'module.exports = "common";\n' };
+    const dirs = twins('file-dep', { 'package.json': manifest({ dependencies: { common: 'file:../common' } }) }, outside);
     await run(t, 'file-dep', dirs, ['install']);
-    assert.equal(readlinkSync(join(dirs.wrapped, 'node_modules/shared')), '../../shared');
+    assert.equal(readlinkSync(join(dirs.wrapped, 'node_modules/common')), '../../common');
   });
 
   for (const backend of ['sandbox', 'landlock']) {
     test(`${backend}: a named path outside the project is readable, its hidden files are not, and its siblings are out of sight`, async () => {
       const outside = {
-        'shared/package.json': `${JSON.stringify({ name: 'shared', version: '1.0.0' })}\n`,
-        'shared/index.js': 'module.exports = "shared";\n',
-        'shared/.env': 'TOKEN=canary-named-path\n',
+        'common/package.json': `${JSON.stringify({ name: 'common', version: '1.0.0' })}\n`,
+        'common/index.js': 'module.exports = "common";\n',
+        'common/.env': 'TOKEN=canary-named-path\n',
         'sibling/secret.txt': 'canary-sibling\n',
       };
       // Absolute paths: the landlock backend's jail works in a shadow elsewhere, so a path
       // relative to the project leads somewhere else there (the README says so).
       const side = join(work.root, `named-${backend}-wrapped`);
-      const script = `cat ${side}/shared/index.js; cat ${side}/shared/.env 2>&1 || true; echo; cat ${side}/sibling/secret.txt 2>&1 || true`;
-      const dirs = twins(`named-${backend}`, { 'package.json': manifest({ dependencies: { shared: 'file:../shared' }, scripts: { look: script } }) }, outside);
+      const script = `cat ${side}/common/index.js; cat ${side}/common/.env 2>&1 || true; echo; cat ${side}/sibling/secret.txt 2>&1 || true`;
+      const dirs = twins(`named-${backend}`, { 'package.json': manifest({ dependencies: { common: 'file:../common' }, scripts: { look: script } }) }, outside);
       const r = await runWrapped(['--backend', backend], 'npm', ['run', 'look'], { cwd: dirs.wrapped, env: userEnv({ npm_config_registry: registry.url, XDG_CACHE_HOME: work.userDir(`named-${backend}-cache`) }), reportFile: join(work.userDir(`named-${backend}-reports`), 'r.json') });
       assert.equal(r.status, 0, describeRun('npm run look', r));
-      assert.match(r.stdout, /module\.exports = "shared";/);
+      assert.match(r.stdout, /module\.exports = "common";/);
       assert.doesNotMatch(r.stdout + r.stderr, /canary-named-path/);
       assert.doesNotMatch(r.stdout + r.stderr, /canary-sibling/);
-      assert.match(r.stderr, /read-only in the jail, as you named them: .*\/shared/);
+      assert.match(r.stderr, /read-only in the jail, as you named them: .*\/common/);
     });
   }
 });
