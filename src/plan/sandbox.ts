@@ -21,12 +21,13 @@ export interface SandboxTools {
   readonly sh?: string;
 }
 
-/**
- * The run directory (docs/promises.md#p5-staged-writes): `lower` (the project is bound here), `upper` (every write
- * lands here), `work` (overlayfs' scratch) and `merged` (the view the jail gets at the
- * project's path), and the proxy's socket.
- */
+/** Where a staged run keeps its overlay (docs/promises.md#p5-staged-writes). */
 export interface StageDirs {
+  /**
+   * The run directory. In it: `lower` (the project is bound here), `upper` (every write
+   * lands here), `work` (overlayfs' scratch), `merged` (the view the jail gets at the
+   * project's path), and usually the proxy's socket.
+   */
   readonly dir: string;
 }
 
