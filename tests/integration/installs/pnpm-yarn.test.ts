@@ -201,6 +201,19 @@ describe('pnpm and yarn through safe-package, against the bare tools in twin pro
     assert.equal(diff, '', `the twins differ:\n${diff}`);
   });
 
+  test('pnpm workspaces: an install at the root gives each workspace its node_modules and links, as bare pnpm does', async (t) => {
+    const project = {
+      ...manifest({}),
+      'pnpm-workspace.yaml': "packages:\n  - 'packages/*'\n",
+      'packages/a/package.json': `${JSON.stringify({ name: 'a', version: '1.0.0', dependencies: { 'fx-a': '^1.0.0' } }, null, 2)}\n`,
+      'packages/b/package.json': `${JSON.stringify({ name: 'b', version: '1.0.0', dependencies: { a: 'workspace:*' } }, null, 2)}\n`,
+    };
+    const r = await twins(t, 'pnpm-ws', join(tools, 'pnpm', 'bin', 'pnpm.cjs'), ['install'], { npm_config_store_dir: 'pnpm-store' }, project);
+    assert.equal(readlinkSync(join(r.wrapped, 'packages/b/node_modules/a')), '../../a');
+    assert.ok(existsSync(join(r.wrapped, 'packages/a/node_modules/fx-a/index.js')));
+    assertSameInstall(r, PNPM_STATE);
+  });
+
   test('pnpm hard-linking from a store inside node_modules: the commit turns every link into its own copy', async (t) => {
     const args = ['install', '--store-dir', 'node_modules/.pnpm-store', '--package-import-method', 'hardlink'];
     const r = await twins(t, 'pnpm-hardlink', join(tools, 'pnpm', 'bin', 'pnpm.cjs'), args, {});
