@@ -17,8 +17,8 @@ function explain(r: RunRecord): string {
   return JSON.stringify({ verdict: r.verdict, status: r.status, ...r.evidence, notes: r.notes, output: r.outputTail }, null, 2);
 }
 
-export function defineAttackSuite(label: string, safeArgs: readonly string[] = []): void {
-  const suite = new AttackSuite(safeArgs);
+export function defineAttackSuite(label: string, safeArgs: readonly string[] = [], dockerDefault = false): void {
+  const suite = new AttackSuite(safeArgs, dockerDefault);
 
   before(async () => {
     await suite.setup();
@@ -32,7 +32,7 @@ export function defineAttackSuite(label: string, safeArgs: readonly string[] = [
     console.log(`\n${label}\n${formatTable(report)}\nverdicts written to ${path}\n`);
   });
 
-  const through = safeArgs.length ? `safe-package ${safeArgs.join(' ')}` : 'safe-package';
+  const through = `${safeArgs.length ? `safe-package ${safeArgs.join(' ')}` : 'safe-package'}${dockerDefault ? " under Docker's default refusals" : ''}`;
   for (const attack of ATTACKS) {
     test(`${attack.id}: an install script ${attack.title}`, async (t) => {
       const bare = await suite.run(attack, 'bare');

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { baseEnv, fixtureUser, installedCli, writeAs, REPO, type FixtureUser } from '../../support/cli.js';
+import { buildDockerHarness } from '../../support/docker-default.js';
 import { DEFAULT_LIMITS } from '../../../src/config/layer.js';
 import { SYSTEM_CONFIG } from '../../../src/config/load.js';
 import { ATTACKS, cacheMarkers, type Attack, type EvidenceContext } from '../catalog.js';
@@ -132,8 +133,18 @@ export class AttackSuite {
   private liveVictims = new Set<Victim>();
   private restored = false;
 
-  /** `safeArgs`: options given to safe-package before the command (`--backend landlock`). */
-  constructor(readonly safeArgs: readonly string[] = []) {}
+  /** The program safe-package runs under, when `dockerDefault` (tests/support/docker-default.ts). */
+  private wrap: string[] = [];
+
+  /**
+   * `safeArgs`: options given to safe-package before the command (`--backend landlock`).
+   * `dockerDefault`: safe-package itself runs under Docker's default refusals (no new
+   * namespaces, no mounts), as in a CI container; auto must then find a jail that works.
+   */
+  constructor(
+    readonly safeArgs: readonly string[] = [],
+    readonly dockerDefault = false,
+  ) {}
 
   async setup(): Promise<void> {
     // The fixture user runs npm, node and python3 from the system PATH, as a user would.
@@ -148,6 +159,7 @@ export class AttackSuite {
     this.cli = installedCli();
     this.root = mkdtempSync(join(tmpdir(), 'sp-attacks-'));
     chmodSync(this.root, 0o755);
+    if (this.dockerDefault) this.wrap = [buildDockerHarness(this.root)];
     process.on('exit', () => this.emergencyRestore());
 
     // The home as it was, to put back at the end; then the canaries.
@@ -257,7 +269,7 @@ export class AttackSuite {
 
   private install(mode: Mode, project: string, spec: string, bareExtra: readonly string[] = []): Promise<InstallResult> {
     const npmArgs = ['npm', 'install', spec, '--no-audit', '--no-fund'];
-    const argv = mode === 'bare' ? [...npmArgs, ...bareExtra] : [this.cli, ...this.safeArgs, ...npmArgs];
+    const argv = mode === 'bare' ? [...npmArgs, ...bareExtra] : [...this.wrap, this.cli, ...this.safeArgs, ...npmArgs];
     return runInstall(argv, { runner: this.runner, user: this.user, cwd: project, env: this.env, fdDir: this.user.home, timeoutSeconds: INSTALL_TIMEOUT_SECONDS });
   }
 
