@@ -39,3 +39,12 @@ test('odd targets are refused', () => {
   assert.equal(check('node_modules/x', 'a/\x1b[31m').ok, false);
   assert.equal(check('node_modules/x', './y').ok, true);
 });
+
+test('a link out of the project is kept only when it leads exactly to a path the user named (a file: dependency)', () => {
+  const none = () => false;
+  assert.deepEqual(checkSymlinkTarget('node_modules/lib', '../../lib', none, ['../lib']), { ok: true, resolved: '../lib' });
+  assert.equal(checkSymlinkTarget('node_modules/lib', '../../lib', none).ok, false, 'not named: refused as before');
+  assert.equal(checkSymlinkTarget('node_modules/lib', '../../lib/sub', none, ['../lib']).ok, false, 'inside it: refused');
+  assert.equal(checkSymlinkTarget('node_modules/lib', '../../other', none, ['../lib']).ok, false);
+  assert.equal(checkSymlinkTarget('node_modules/lib', '/abs/lib', none, ['/abs/lib']).ok, false, 'absolute targets stay refused');
+});
