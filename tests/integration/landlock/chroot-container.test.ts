@@ -9,14 +9,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
-import { createSocket, type Socket } from 'node:dgram';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { baseEnv, installedCli, runCli, runProcess } from '../../support/cli.js';
-import { buildDockerHarness, inContainer } from '../../support/docker-default.js';
+import { buildDockerHarness, inContainer, startLoopbackSinks, type LoopbackSinks } from '../../support/docker-default.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 
 const tag = randomBytes(4).toString('hex');
@@ -27,10 +25,7 @@ describe('the chroot backend in a container with Docker\'s default security sett
   let work: string;
   let jail: string;
   let harness: string;
-  let tcp: Server;
-  let udp: Socket;
-  let tcpHits = 0;
-  let udpHits = 0;
+  let sinks: LoopbackSinks;
   const canary = `canary-${tag}`;
   const canaryFile = join('/root', `.sp-chroot-canary-${tag}`);
 
@@ -39,15 +34,8 @@ describe('the chroot backend in a container with Docker\'s default security sett
     chmodSync(work, 0o755);
     harness = buildDockerHarness(work);
     writeFileSync(canaryFile, canary, { mode: 0o600 });
-    tcp = createServer((s) => {
-      tcpHits++;
-      s.destroy();
-    });
-    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
-    udp = createSocket('udp4').on('message', () => udpHits++);
-    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
-    const tcpPort = (tcp.address() as { port: number }).port;
-    const udpPort = udp.address().port;
+    sinks = await startLoopbackSinks();
+    const { tcpPort, udpPort } = sinks;
     jail = join(work, 'jail');
     const made = await runCli(['jail', 'create', jail, ...['/usr/bin/node', '/usr/bin/npm', '/bin/sh', '/usr/bin/sleep'].flatMap((t) => ['--with', t])], { cwd: work });
     assert.equal(made.status, 0, made.stderr + made.stdout);
@@ -72,8 +60,7 @@ describe('the chroot backend in a container with Docker\'s default security sett
   after(async () => {
     spawnSync('pkill', ['-KILL', '-f', `sp-chroot-daemon-${tag}`]);
     await registry?.stop();
-    tcp?.close();
-    udp?.close();
+    sinks?.close();
     rmSync(canaryFile, { force: true });
     rmSync(work, { recursive: true, force: true });
   });
@@ -106,22 +93,22 @@ describe('the chroot backend in a container with Docker\'s default security sett
     assert.match(ran, /^uid:65534$/m);
     assert.match(ran, /^canary:ENOENT$/m, "root's files are not in the jail");
     await new Promise((res) => setTimeout(res, 500));
-    assert.equal(tcpHits, 0, 'TCP reached only the proxy (Landlock)');
-    assert.equal(udpHits, 0, 'no UDP datagram left the jail');
+    assert.equal(sinks.tcpHits(), 0, 'TCP reached only the proxy (Landlock)');
+    assert.equal(sinks.udpHits(), 0, 'no UDP datagram left the jail');
     assert.equal(spawnSync('pgrep', ['-f', `sp-chroot-daemon-${tag}`], { encoding: 'utf8' }).stdout.trim(), '', 'the daemon the script started is gone');
     assert.match(readFileSync(join(proj, 'package.json'), 'utf8'), /"ct-helper"/);
   });
 
   test('network none without a network namespace: Landlock refuses every TCP connection', async (t) => {
     const proj = project(t, 'offline');
-    const port = (tcp.address() as { port: number }).port;
-    const hits = tcpHits;
+    const port = sinks.tcpPort;
+    const hits = sinks.tcpHits();
     const probe = `const s = require("net").connect(${port}, "127.0.0.1"); s.on("connect", () => { console.log("connected"); process.exit(0); }); s.on("error", (e) => { console.log("refused:" + e.code); process.exit(0); });`;
     const r = await run(['--backend', 'chroot', '-r', jail, '--network', 'none', '--', '/usr/bin/node', '-e', probe], proj);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^refused:EACCES$/m);
     await new Promise((res) => setTimeout(res, 200));
-    assert.equal(tcpHits, hits);
+    assert.equal(sinks.tcpHits(), hits);
   });
 
   test('doctor tries unshare there instead of trusting the binary: refused, and says what the chroot backend still does', async () => {

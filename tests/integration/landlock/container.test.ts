@@ -11,14 +11,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
-import { createSocket, type Socket } from 'node:dgram';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { baseEnv, installedCli, runProcess } from '../../support/cli.js';
-import { buildDockerHarness, inContainer } from '../../support/docker-default.js';
+import { buildDockerHarness, inContainer, startLoopbackSinks, type LoopbackSinks } from '../../support/docker-default.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 
 const tag = randomBytes(4).toString('hex');
@@ -27,10 +25,7 @@ describe('in a container with Docker\'s default security settings', () => {
   let registry: TestRegistry;
   let work: string;
   let harness: string;
-  let tcp: Server;
-  let udp: Socket;
-  let tcpHits = 0;
-  let udpHits = 0;
+  let sinks: LoopbackSinks;
   const canary = `canary-${tag}`;
   const canaryFile = join('/root', `.sp-container-canary-${tag}`);
   const outside = join('/tmp', `sp-container-outside-${tag}`);
@@ -40,15 +35,8 @@ describe('in a container with Docker\'s default security settings', () => {
     chmodSync(work, 0o755);
     harness = buildDockerHarness(work);
     writeFileSync(canaryFile, canary, { mode: 0o600 });
-    tcp = createServer((s) => {
-      tcpHits++;
-      s.destroy();
-    });
-    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
-    udp = createSocket('udp4').on('message', () => udpHits++);
-    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
-    const tcpPort = (tcp.address() as { port: number }).port;
-    const udpPort = udp.address().port;
+    sinks = await startLoopbackSinks();
+    const { tcpPort, udpPort } = sinks;
     registry = await startRegistry();
     // The install script of a package that would do harm in a CI job.
     const script = [
@@ -72,8 +60,7 @@ describe('in a container with Docker\'s default security settings', () => {
   after(async () => {
     spawnSync('pkill', ['-KILL', '-f', `sp-container-daemon-${tag}`]);
     await registry?.stop();
-    tcp?.close();
-    udp?.close();
+    sinks?.close();
     rmSync(canaryFile, { force: true });
     rmSync(outside, { force: true });
     rmSync(work, { recursive: true, force: true });
@@ -117,8 +104,8 @@ describe('in a container with Docker\'s default security settings', () => {
     assert.match(ran, /^outside:EACCES$/m, 'nothing is written outside the project');
     assert.equal(existsSync(outside), false);
     await new Promise((res) => setTimeout(res, 500));
-    assert.equal(tcpHits, 0, 'no TCP connection reached a host port other than the proxy');
-    assert.equal(udpHits, 0, 'no UDP datagram left the jail');
+    assert.equal(sinks.tcpHits(), 0, 'no TCP connection reached a host port other than the proxy');
+    assert.equal(sinks.udpHits(), 0, 'no UDP datagram left the jail');
     const left = spawnSync('pgrep', ['-f', `sp-container-daemon-${tag}`], { encoding: 'utf8' });
     assert.equal(left.stdout.trim(), '', 'the daemon the script started is gone');
     for (const rel of ['node_modules', 'node_modules/ci-helper/ran.txt', 'node_modules/ci-leaf/index.js', 'package-lock.json']) {
