@@ -35,6 +35,8 @@
  *               empty, read-only tmpfs
  *   nofs 1      Landlock: no file-system rules (the chroot is the file-system boundary);
  *               only TCP and scoping
+ *   hostmntns N the inode of the mount namespace safe-package runs in: bind and hide
+ *               refuse to mount there
  *   nolandlock 1  run without Landlock (only where the kernel has none and a namespace
  *               keeps the promise Landlock would; safe-package decides that)
  *
@@ -186,6 +188,7 @@ struct spec {
 	char *bind[MAX_ITEMS], *hidefile[MAX_ITEMS], *hidedir[MAX_ITEMS];
 	int nbind, nhidefile, nhidedir;
 	int nofs, nolandlock;
+	long hostmntns;
 };
 
 static int hexval(char c) {
@@ -256,6 +259,7 @@ static void read_spec(struct spec *s) {
 		else if (!strcmp(line, "hidedir")) push(s->hidedir, &s->nhidedir, v, "hidedir");
 		else if (!strcmp(line, "nofs")) s->nofs = number(line, v) != 0;
 		else if (!strcmp(line, "nolandlock")) s->nolandlock = number(line, v) != 0;
+		else if (!strcmp(line, "hostmntns")) s->hostmntns = number(line, v);
 		else if (!strcmp(line, "rlimit")) {
 			char *n = strchr(v, ' ');
 			if (!n) die("spec: rlimit needs a name and a value");
@@ -334,8 +338,14 @@ static void inside(char *out, size_t n, const char *root, const char *path) {
 static void enter_chroot(const struct spec *s) {
 	char target[PATH_MAX];
 	if (s->nbind || s->nhidefile || s->nhidedir) {
-		/* Nothing mounted here may reach the host's mount namespace. */
-		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("cannot make the mounts private (no mount namespace of its own?): %s", strerror(errno));
+		/* Mounts only ever in a mount namespace of our own, never in the one safe-package
+		 * runs in (its inode is in the spec: hostmntns). */
+		struct stat self_ns;
+		if (s->hostmntns == 0) die("spec: bind and hide need hostmntns");
+		if (stat("/proc/self/ns/mnt", &self_ns) < 0) die("cannot tell which mount namespace this is: %s", strerror(errno));
+		if ((long)self_ns.st_ino == s->hostmntns) die("bind and hide need a mount namespace of their own; this is safe-package's");
+		/* Nothing mounted here may reach another mount namespace. */
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("cannot make the mounts private: %s", strerror(errno));
 	}
 	for (int i = 0; i < s->nbind; i++) {
 		inside(target, sizeof target, s->chroot, s->bind[i]);

@@ -163,6 +163,7 @@ interface ChrootHost {
   readonly seccomp: Buffer;
   readonly helper: string;
   readonly hidden: readonly { path: string; dir: boolean }[];
+  readonly mountNs: number | undefined;
 }
 
 const chrootHosts = new WeakMap<Policy, ChrootHost>();
@@ -173,7 +174,13 @@ function chrootHost(p: Policy): ChrootHost {
   const arch = hostSeccompArch();
   const helper = helperPath();
   if (!arch || !helper) throw new PolicyError(`the chroot backend supports x86-64 and arm64, not ${process.arch}`);
-  const host = { arch, seccomp: buildConfineFilter(arch), helper, hidden: findHidden(p.project.dir, p.project.hide) };
+  let mountNs: number | undefined;
+  try {
+    mountNs = statSync('/proc/self/ns/mnt').ino;
+  } catch {
+    mountNs = undefined; // no /proc: sp-confine then refuses to mount at all
+  }
+  const host = { arch, seccomp: buildConfineFilter(arch), helper, hidden: findHidden(p.project.dir, p.project.hide), mountNs };
   chrootHosts.set(p, host);
   return host;
 }
@@ -193,6 +200,7 @@ export function makePlan(p: Policy, paths: RunPaths, step: StepSpec = {}): Plann
         hasProcDir: existsSync(join(p.rootDir!, 'proc')),
         hidden: host.hidden,
         ...(paths.proxyPort !== undefined ? { proxyPort: paths.proxyPort } : {}),
+        ...(host.mountNs !== undefined ? { hostMountNs: host.mountNs } : {}),
       });
       return { plan, seccomp: describeConfineFilter(host.arch) };
     }

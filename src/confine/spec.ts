@@ -33,6 +33,8 @@ export interface ConfineSpec {
   readonly noFileRules?: boolean;
   /** No Landlock at all (a kernel without it, where namespaces keep the network promise). */
   readonly noLandlock?: boolean;
+  /** The inode of safe-package's own mount namespace: bind and hide refuse to mount in it. */
+  readonly hostMountNs?: number;
 }
 
 export class ConfineSpecError extends Error {}
@@ -72,6 +74,7 @@ export function encodeConfineSpec(s: ConfineSpec): Buffer {
   for (const p of s.hideDirs ?? []) add('hidedir', p);
   if (s.noFileRules) add('nofs', 1);
   if (s.noLandlock) add('nolandlock', 1);
+  if (s.hostMountNs !== undefined) add('hostmntns', s.hostMountNs);
   add('seccomp', s.seccomp.toString('hex'));
   return Buffer.from(lines.join('\n') + '\n');
 }

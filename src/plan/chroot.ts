@@ -33,6 +33,8 @@ export interface ChrootInput {
   readonly hidden: readonly { readonly path: string; readonly dir: boolean }[];
   /** The proxy's loopback TCP port, when the jail may reach the registry. */
   readonly proxyPort?: number;
+  /** The inode of this process's mount namespace (sp-confine mounts only in another). */
+  readonly hostMountNs?: number;
 }
 
 /** Where a host path of the project appears inside the jail. Pure. */
@@ -68,6 +70,7 @@ export function planChroot(input: ChrootInput): LaunchPlan {
     hideDirs: hidden.filter((h) => h.dir).map((h) => pathInJail(p, h.path)),
     noFileRules: true,
     ...(c.landlockAbi === 0 ? { noLandlock: true } : {}),
+    ...(input.hostMountNs !== undefined ? { hostMountNs: input.hostMountNs } : {}),
   };
   const argv = [
     ...(mounts && input.unshare

@@ -122,3 +122,24 @@ test('chroot --explain says the writes are not staged or reviewed', async () => 
   assert.match(r.stdout, /writes: straight to the project.*NOT staged or reviewed/);
   assert.doesNotMatch(r.stdout, /writes kept after review/);
 });
+
+test('sp-confine refuses to bind or cover anything in the mount namespace safe-package runs in', async () => {
+  const { helperPath } = await import('../../../src/confine/helper.js');
+  const { encodeConfineSpec } = await import('../../../src/confine/spec.js');
+  const { buildConfineFilter, hostSeccompArch } = await import('../../../src/seccomp/index.js');
+  const { openSync, statSync, writeFileSync: write } = await import('node:fs');
+  const proj = forNobody({ '.env': 'x\n' });
+  const spec = encodeConfineSpec({
+    argv: ['/bin/sh', '-c', 'true'], cwd: '/', identity: { uid: 65534, gid: 65534 }, rlimits: {}, readOnly: [], readWrite: [], readWriteNoLinks: [], readWriteFiles: [],
+    tcpConnect: 'any', minAbi: 1, seccomp: buildConfineFilter(hostSeccompArch()!), chroot: jail, bind: [proj], hideFiles: [join(proj, '.env')], noFileRules: true,
+    hostMountNs: statSync('/proc/self/ns/mnt').ino,
+  });
+  const specFile = join(mkdtempSync(join(tmpdir(), 'sp-spec-')), 'spec');
+  write(specFile, spec);
+  // No unshare in front: sp-confine is in this process's mount namespace. The spec on fd 3.
+  const r = spawnSync(helperPath()!, [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', openSync(specFile, 'r')] });
+  assert.equal(r.status, 125, r.stderr);
+  assert.match(r.stderr, /bind and hide need a mount namespace of their own/);
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+  assert.doesNotMatch(mounts, new RegExp(jail.replace(/[/.]/g, '\\$&')), 'nothing was mounted in the jail');
+});
