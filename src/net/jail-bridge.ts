@@ -25,13 +25,8 @@ function proxyGone(why: string): never {
   process.exit(1);
 }
 
-// Buffered per direction before a write says "wait": with Node's 16 KiB default, each
-// 64 KiB read overshoots it, so every chunk of a download paused and resumed the reading
-// side. 1 MiB lets a tarball stream without that (measured: bench/README.md).
-const BUFFER = 1 << 20;
-
-const server = createServer({ allowHalfOpen: true, noDelay: true, highWaterMark: BUFFER }, (client: Socket) => {
-  const upstream = connect({ path: socketPath, allowHalfOpen: true, ...({ highWaterMark: BUFFER } as object) });
+const server = createServer({ allowHalfOpen: true, noDelay: true }, (client: Socket) => {
+  const upstream = connect({ path: socketPath, allowHalfOpen: true });
   client.on('error', () => upstream.destroy());
   upstream.on('error', (err: NodeJS.ErrnoException) => {
     client.destroy();

@@ -110,13 +110,6 @@ export async function systemResolve(hostname: string): Promise<string[]> {
   return results.map((r) => r.address);
 }
 
-/**
- * What each socket and message buffers before a write says "wait" (the bridge uses the
- * same). With Node's 16 KiB default every 64 KiB read overshoots it, so a download
- * paused and resumed its reading side once per chunk; at 1 MiB a tarball streams.
- */
-const STREAM_BUFFER = 1 << 20;
-
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -156,7 +149,6 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     noDelay: true,
     // The target is in the request line; a Host header is only checked against it.
     requireHostHeader: false,
-    highWaterMark: STREAM_BUFFER,
   });
   server.setTimeout(limits.idleTimeoutMs);
 
@@ -480,8 +472,6 @@ function connectOne(address: string, port: number, timeoutMs: number, track: (s:
       host: address,
       port,
       noDelay: true,
-      // Honoured by net.Socket (as for a server's sockets), not in @types/node's options.
-      ...({ highWaterMark: STREAM_BUFFER } as object),
       // The address was checked; a name here would be a bug, and resolving it now would
       // undo the check (DNS rebinding). isIP addresses never reach lookup.
       lookup: (hostname, _opts, callback) => callback(new ProxyError(`refusing to resolve ${hostname} a second time`), '', 4),
