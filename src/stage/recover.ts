@@ -5,8 +5,8 @@
 
 import { spawnSync } from 'node:child_process';
 import { unlinkSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { PinnedTree, renameAt } from './fs-at.js';
+import { basename, join, posix, resolve } from 'node:path';
+import { parentOf, PinnedTree, renameAt } from './fs-at.js';
 import {
   parseJournal,
   recoveryFor,
@@ -15,7 +15,6 @@ import {
   type Observed,
   type Op,
 } from './journal.js';
-import { scratchName } from './plan.js';
 import { sweepTrash, trashDirOf } from './trash.js';
 import { listJournals, processStart, readJournal, setAside, syncDir, journalDir } from './journal-file.js';
 import type { RecoveredCommit, RecoveryResult } from './types.js';
@@ -89,7 +88,9 @@ export function rollBack(
         if (op.kind === 'backup-move' && op.inTrash) {
           // Not left in the trash, which is swept: beside its place in the project, where
           // the user can see it.
-          const aside = scratchName(op.path, header.id, header.ops.indexOf(op));
+          // A name no other operation uses (rename would replace an entry already there).
+          let aside = posix.join(parentOf(op.path), `.safe-package-${header.id}-kept-${header.ops.indexOf(op)}`);
+          for (let k = 1; project.exists(aside); k++) aside = posix.join(parentOf(op.path), `.safe-package-${header.id}-kept-${header.ops.indexOf(op)}-${k}`);
           renameAt(trash!, op.backup, project, aside);
           keptAside.push(join(header.projectDir, aside));
         } else if (op.kind === 'backup-link' || op.kind === 'backup-move') keptAside.push(join(header.projectDir, op.backup));
