@@ -5,6 +5,7 @@
 
 import { lstatSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { relativeFromProject } from '../policy/named-paths.js';
 import type { Policy } from '../policy/types.js';
 import type { Outcome } from './launch.js';
@@ -12,6 +13,10 @@ import type { WriteRecord } from '../report/report.js';
 import { applyExitPolicy, commitReview, recoverCommits, reviewStage, secureStagingDir } from '../stage/index.js';
 import { stageRootFor, stagedNothing, upperOf } from './stage-dirs.js';
 import { writeRules } from '../stage/rules.js';
+import { startTrashCleaner } from '../stage/trash.js';
+
+/** dist/src/stage/trash-cleaner.js, from here and from the bundle in dist/src/cli/ alike. */
+const TRASH_CLEANER = fileURLToPath(new URL('../stage/trash-cleaner.js', import.meta.url));
 
 /** The commit journal: in the invoking user's own state directory. */
 export function stateDirFor(p: Policy): string {
@@ -91,6 +96,9 @@ export async function reviewAndCommit(p: Policy, runDir: string, outcome: Outcom
       // Files written by the jail user become the project owner's.
       ...(process.getuid?.() === 0 ? { owner: { uid: projectOwner.uid, gid: projectOwner.gid } } : {}),
     });
+    // The replaced tree (a node_modules of thousands of entries) is out of the project,
+    // in the trash: removed by a detached process, not while the user waits.
+    if (result.trashed > 0) startTrashCleaner(stateDirFor(p), TRASH_CLEANER);
     const record = (c: (typeof review.changes)[number]): WriteRecord => ({ path: c.path, kind: c.kind, reason: c.reason });
     const committedOk = outcome.status === 0 && !outcome.signal;
     return {

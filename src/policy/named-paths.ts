@@ -74,6 +74,8 @@ export function namedPathCandidates(input: Omit<NamedPathsInput, 'real'>): strin
   return [...new Set(out)];
 }
 
+const JAIL_OWN = ['/dev', '/proc', '/sys'];
+
 const inside = (path: string, dir: string) => dir === '/' || path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 
 /** Which of the named paths the jail may see, and which not (with why). */
@@ -84,6 +86,9 @@ export function namedPaths(input: NamedPathsInput): NamedPaths {
     const real = input.real(candidate);
     if (real === undefined) continue; // the package manager reports what does not exist
     if (inside(real, input.projectDir)) continue; // the jail sees the project anyway
+    // The jail has its own /dev, /proc and /sys: `curl --output /dev/null` names no file
+    // to share, and binding the host's /dev/null read-only broke the write to it.
+    if (JAIL_OWN.some((d) => inside(real, d))) continue;
     if (inside(input.projectDir, real) || inside(input.home, real)) {
       refused.push(`${candidate} was not made visible in the jail: it contains ${inside(input.home, real) ? 'your home directory' : 'the project'}`);
       continue;

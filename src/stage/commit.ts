@@ -9,7 +9,9 @@
 // 3. copies   (copy mode) into temporary names beside their targets; flushed; `staged`.
 // 4. apply    backups (hard link or rename to a name beside the original), then each
 //    entry renamed (or linked) into place; flushed; `applied` — the commit point.
-// 5. cleanup  backups removed; `done`; journal deleted.
+// 5. cleanup  backups removed; `done`; journal deleted. Backups of moved-away entries
+//    (a replaced node_modules) are in the trash when it is on the project's mount
+//    (trash.ts): not removed here, but by sweepTrash after the run.
 // Any failure before the commit point rolls back what was done (recover.ts) and throws.
 //
 // The upper directory is consumed: entries are moved out of it. Delete it afterwards.
@@ -34,6 +36,7 @@ import { nameProblem } from './names.js';
 import { buildOps, committedBelow, planUnits, type Unit } from './plan.js';
 import { barrier, rollBack } from './recover.js';
 import type { Change, CommitOptions, CommitResult } from './types.js';
+import { ensureTrashDir } from './trash.js';
 import { nodeFacts } from './walk.js';
 import { randomHex } from '../util/crypto.js';
 
@@ -58,17 +61,19 @@ export async function commitReview(
   const discarded = review.changes.filter((c) => c.verdict !== 'commit').length;
   const units = planUnits(review.changes);
   if (units.length === 0) {
-    return { committed: 0, discarded, transfer: 'none', operations: 0, cleanupPending: false, durationMs: elapsedMs() };
+    return { committed: 0, discarded, transfer: 'none', operations: 0, cleanupPending: false, trashed: 0, durationMs: elapsedMs() };
   }
   const journalDir = ensureJournalDir(opts.stateDir);
   const project = new PinnedTree(opts.projectDir, opts.projectIdentity);
   const upper = new PinnedTree(opts.upperDir);
   const byPath = new Map(review.changes.filter((c) => c.verdict === 'commit').map((c) => [c.path, c]));
-  const ctx: Ctx = { changes: review.changes, byPath, opts, project, upper, verifyStaged: true };
+  let trash: PinnedTree | null = null;
   try {
+    trash = opts.trash === false ? null : openTrash(opts.stateDir, project);
+    const ctx: Ctx = { changes: review.changes, byPath, opts, project, upper, trash, verifyStaged: true };
     let transfer: 'rename' | 'copy' =
       opts.transfer === 'copy' || mountId(project.rootFd) !== mountId(upper.rootFd) ? 'copy' : 'rename';
-    let run: { operations: number; cleanupPending: boolean };
+    let run: { operations: number; cleanupPending: boolean; trashed: number };
     try {
       run = runCommit(ctx, units, transfer, journalDir);
     } catch (e) {
@@ -76,15 +81,30 @@ export async function commitReview(
       // The first attempt was rolled back; its preparation already checked (and, in the
       // upper directory, changed) the staged entries.
       if (!(e instanceof CommitError && e.restored && (e.cause as NodeJS.ErrnoException)?.code === 'EXDEV')) throw e;
+      // Without the trash too: the EXDEV may have been the move into it.
       transfer = 'copy';
-      run = runCommit({ ...ctx, verifyStaged: false }, units, transfer, journalDir);
+      run = runCommit({ ...ctx, trash: null, verifyStaged: false }, units, transfer, journalDir);
     }
     const committed = review.changes.length - discarded;
     return { committed, discarded, transfer, ...run, durationMs: elapsedMs() };
   } finally {
     project.close();
     upper.close();
+    trash?.close();
   }
+}
+
+/** The trash, when it is on the project's mount (a rename cannot cross mounts); else null. */
+function openTrash(stateDir: string, project: PinnedTree): PinnedTree | null {
+  let trash: PinnedTree;
+  try {
+    trash = new PinnedTree(ensureTrashDir(stateDir));
+  } catch {
+    return null;
+  }
+  if (mountId(trash.rootFd) === mountId(project.rootFd)) return trash;
+  trash.close();
+  return null;
 }
 
 interface Ctx {
@@ -94,6 +114,8 @@ interface Ctx {
   readonly opts: CommitOptions;
   readonly project: PinnedTree;
   readonly upper: PinnedTree;
+  /** Where moved-away entries go (null: beside them in the project). */
+  readonly trash: PinnedTree | null;
   /** Check each staged entry is the inode the review saw (off only for a retry). */
   readonly verifyStaged: boolean;
 }
@@ -103,11 +125,11 @@ function runCommit(
   units: readonly Unit[],
   transfer: 'rename' | 'copy',
   journalDir: string,
-): { operations: number; cleanupPending: boolean } {
-  const { opts, project, upper } = ctx;
+): { operations: number; cleanupPending: boolean; trashed: number } {
+  const { opts, project, upper, trash } = ctx;
   const id = randomHex(8);
   const prep = prepare(ctx, units, transfer);
-  const { copies, apply } = buildOps({ units, transfer, id, upperIds: prep.upperIds, modes: prep.modes });
+  const { copies, apply } = buildOps({ units, transfer, id, upperIds: prep.upperIds, modes: prep.modes, trash: trash !== null });
   const header: JournalHeader = {
     version: 1,
     id,
@@ -116,6 +138,7 @@ function runCommit(
     projectDir: opts.projectDir,
     upperDir: opts.upperDir,
     transfer,
+    ...(trash ? { trashDir: trash.root } : {}),
     ops: [...copies, ...apply],
   };
   const journal = JournalWriter.create(journalDir, header);
@@ -133,14 +156,15 @@ function runCommit(
     for (const op of apply) {
       project.trim();
       upper.trim();
-      applyOp(op, project, upper);
+      trash?.trim();
+      applyOp(op, project, upper, trash);
     }
     barrier(opts.projectDir);
     journal.mark('applied');
   } catch (cause) {
     let keptAside: string[];
     try {
-      keptAside = rollBack(header, project, upper, applyStarted);
+      keptAside = rollBack(header, project, upper, applyStarted, trash);
       barrier(opts.projectDir);
     } catch (undoError) {
       journal.close();
@@ -163,18 +187,21 @@ function runCommit(
   }
   // Past the commit point: the project is in its new state; only backups remain. If
   // removing them fails, the commit still stands: the journal stays at `applied` and the
-  // next recovery removes them.
+  // next recovery removes them. Backups in the trash are left for sweepTrash: once the
+  // journal is gone, they are nobody's.
+  const trashed = apply.filter((op) => op.kind === 'backup-move' && op.inTrash).length;
   try {
     for (const op of apply) {
       project.trim();
+      if (op.kind === 'backup-move' && op.inTrash) continue;
       if (op.kind === 'backup-link' || op.kind === 'backup-move') project.removeTree(op.backup);
     }
     journal.mark('done');
     journal.remove();
-    return { operations: header.ops.length, cleanupPending: false };
+    return { operations: header.ops.length, cleanupPending: false, trashed };
   } catch {
     journal.close();
-    return { operations: header.ops.length, cleanupPending: true };
+    return { operations: header.ops.length, cleanupPending: true, trashed };
   }
 }
 
@@ -325,7 +352,7 @@ function copyEntry(ctx: Ctx, c: Change, under: ReadonlyMap<string, Change>, temp
   }
 }
 
-function applyOp(op: Op, project: PinnedTree, upper: PinnedTree): void {
+function applyOp(op: Op, project: PinnedTree, upper: PinnedTree, trash: PinnedTree | null): void {
   const tree = (t: 'project' | 'upper'): PinnedTree => (t === 'project' ? project : upper);
   switch (op.kind) {
     case 'copy':
@@ -334,7 +361,10 @@ function applyOp(op: Op, project: PinnedTree, upper: PinnedTree): void {
     case 'backup-move': {
       expectBase(project, op.path, op.base);
       if (op.kind === 'backup-link') linkAt(project, op.path, project, op.backup);
-      else renameAt(project, op.path, project, op.backup);
+      else if (op.inTrash) {
+        if (!trash) throw new Error(`commit: no trash for the backup of ${op.path}`);
+        renameAt(project, op.path, trash, op.backup);
+      } else renameAt(project, op.path, project, op.backup);
       return;
     }
     case 'place-over':

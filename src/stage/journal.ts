@@ -22,6 +22,12 @@
 //   - a placed entry is recognised by its inode (the upper entry's, recorded in the
 //     journal, or the temporary copy's, which exists until it is placed);
 //   - a backup name is fresh and random: it exists only if the backup happened.
+//
+// A backup of a replaced or deleted entry is moved to the trash (trash.ts) when the
+// trash is on the project's mount: the old tree leaves the project with one rename, and
+// once `done` is recorded and the journal deleted it is garbage, removed by a detached
+// cleaner or by the next sweep. Until then it belongs to the commit: rolled back, it is
+// renamed back into the project; rolled forward, it is removed.
 
 export type Tree = 'project' | 'upper';
 
@@ -30,8 +36,11 @@ export type Op =
   | { readonly kind: 'copy'; readonly from: string; readonly temp: string }
   /** Hard-link the project entry to a backup name (files and symlinks: stays in place). */
   | { readonly kind: 'backup-link'; readonly path: string; readonly backup: string; readonly base: string }
-  /** Rename the project entry away to a backup name (directories, deletions). */
-  | { readonly kind: 'backup-move'; readonly path: string; readonly backup: string; readonly base: string }
+  /**
+   * Rename the project entry away to a backup name (directories, deletions): beside it, or
+   * with `inTrash`, to the name `backup` in the header's `trashDir` (see trash.ts).
+   */
+  | { readonly kind: 'backup-move'; readonly path: string; readonly backup: string; readonly base: string; readonly inTrash?: boolean }
   /** Rename `src` over the existing `dst` (atomic replacement of a file or symlink). */
   | { readonly kind: 'place-over'; readonly src: string; readonly srcTree: Tree; readonly srcId?: string; readonly dst: string }
   /** Put `src` at the free name `dst` (link+unlink for files, rename for directories). */
@@ -59,6 +68,8 @@ export interface JournalHeader {
   readonly projectDir: string;
   readonly upperDir: string;
   readonly transfer: 'rename' | 'copy';
+  /** Where `inTrash` backups go: the state directory's trash, on the project's mount. */
+  readonly trashDir?: string;
   readonly ops: readonly Op[];
 }
 

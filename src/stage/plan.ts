@@ -110,6 +110,8 @@ export interface OpsInput {
   readonly upperIds: ReadonlyMap<string, string>;
   /** For chmod units: the mode the project directory has now and the one it gets. */
   readonly modes: ReadonlyMap<string, { from: number; to: number }>;
+  /** Backups of moved-away entries go to the trash (trash.ts) instead of beside them. */
+  readonly trash?: boolean;
 }
 
 /** Names for temporary copies and backups: beside the target, so on its file system. */
@@ -117,15 +119,24 @@ export function scratchName(path: string, id: string, n: number): string {
   return posix.join(parentOf(path), `.safe-package-${id}-${n}`);
 }
 
+/** The name of a commit's n-th backup in the trash (trash.ts). */
+export function trashName(id: string, n: number): string {
+  return `${id}-${n}`;
+}
+
 export function buildOps(input: OpsInput): { copies: Op[]; apply: Op[] } {
   const copies: Op[] = [];
   const apply: Op[] = [];
   let n = 0;
   const fresh = (path: string): string => scratchName(path, input.id, n++);
+  const moveAway = (c: Change): Op =>
+    input.trash
+      ? { kind: 'backup-move', path: c.path, backup: trashName(input.id, n++), base: c.base!, inTrash: true }
+      : { kind: 'backup-move', path: c.path, backup: fresh(c.path), base: c.base! };
   for (const u of input.units) {
     const c = u.change;
     if (u.kind === 'delete') {
-      apply.push({ kind: 'backup-move', path: c.path, backup: fresh(c.path), base: c.base! });
+      apply.push(moveAway(c));
       continue;
     }
     if (u.kind === 'chmod') {
@@ -149,7 +160,7 @@ export function buildOps(input: OpsInput): { copies: Op[]; apply: Op[] } {
       apply.push({ kind: 'backup-link', path: c.path, backup: fresh(c.path), base: c.base! });
       apply.push({ kind: 'place-over', ...src, dst: c.path });
     } else {
-      if (u.replace === 'move') apply.push({ kind: 'backup-move', path: c.path, backup: fresh(c.path), base: c.base! });
+      if (u.replace === 'move') apply.push(moveAway(c));
       apply.push({ kind: 'place-new', ...src, dst: c.path, isDir });
     }
   }

@@ -5,8 +5,8 @@
 
 import { spawnSync } from 'node:child_process';
 import { unlinkSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { PinnedTree, renameAt } from './fs-at.js';
+import { basename, join, posix, resolve } from 'node:path';
+import { parentOf, PinnedTree, renameAt } from './fs-at.js';
 import {
   parseJournal,
   recoveryFor,
@@ -15,6 +15,7 @@ import {
   type Observed,
   type Op,
 } from './journal.js';
+import { sweepTrash, trashDirOf } from './trash.js';
 import { listJournals, processStart, readJournal, setAside, syncDir, journalDir } from './journal-file.js';
 import type { RecoveredCommit, RecoveryResult } from './types.js';
 
@@ -29,8 +30,12 @@ export function rollBack(
   upper: PinnedTree | null,
   /** `staged` was recorded: operations other than copies may have run. */
   applyStarted: boolean,
+  /** The header's trashDir, opened (null when the journal names none or it is gone). */
+  trash: PinnedTree | null = null,
 ): string[] {
   const keptAside: string[] = [];
+  /** Where a backup-move's backup is. */
+  const backupTree = (op: Op): PinnedTree | null => (op.kind === 'backup-move' && op.inTrash ? trash : project);
   const tree = (t: 'project' | 'upper'): PinnedTree | null => (t === 'project' ? project : upper);
   // Before `staged`, a temporary copy may be missing because it was never made, so its
   // absence proves nothing: only copies can have happened, and only they are undone.
@@ -40,7 +45,7 @@ export function rollBack(
     upper?.trim();
     let o: Observed;
     try {
-      o = observe(op, project, op.kind === 'place-new' || op.kind === 'place-over' ? tree(op.srcTree) : null);
+      o = observe(op, project, op.kind === 'place-new' || op.kind === 'place-over' ? tree(op.srcTree) : backupTree(op));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'ELOOP' && code !== 'ENOTDIR') throw e;
@@ -74,13 +79,21 @@ export function rollBack(
         break;
       }
       case 'restore-backup':
-        if (op.kind === 'backup-link' || op.kind === 'backup-move') renameAt(project, op.backup, project, op.path);
+        if (op.kind === 'backup-link' || op.kind === 'backup-move') renameAt(backupTree(op)!, op.backup, project, op.path);
         break;
       case 'drop-backup':
         if (op.kind === 'backup-link') project.unlink(op.backup);
         break;
       case 'keep-backup-aside':
-        if (op.kind === 'backup-link' || op.kind === 'backup-move') keptAside.push(join(header.projectDir, op.backup));
+        if (op.kind === 'backup-move' && op.inTrash) {
+          // Not left in the trash, which is swept: beside its place in the project, where
+          // the user can see it.
+          // A name no other operation uses (rename would replace an entry already there).
+          let aside = posix.join(parentOf(op.path), `.safe-package-${header.id}-kept-${header.ops.indexOf(op)}`);
+          for (let k = 1; project.exists(aside); k++) aside = posix.join(parentOf(op.path), `.safe-package-${header.id}-kept-${header.ops.indexOf(op)}-${k}`);
+          renameAt(trash!, op.backup, project, aside);
+          keptAside.push(join(header.projectDir, aside));
+        } else if (op.kind === 'backup-link' || op.kind === 'backup-move') keptAside.push(join(header.projectDir, op.backup));
         break;
       case 'restore-mode':
         if (op.kind === 'chmod') project.chmod(op.path, op.from, true);
@@ -94,10 +107,12 @@ export function rollBack(
 }
 
 /** Past the commit point: only the backups (and any stray temporary copy) are left. */
-export function rollForward(header: JournalHeader, project: PinnedTree): void {
+export function rollForward(header: JournalHeader, project: PinnedTree, trash: PinnedTree | null = null): void {
   for (const op of header.ops) {
     project.trim();
-    if (op.kind === 'backup-link' || op.kind === 'backup-move') project.removeTree(op.backup);
+    trash?.trim();
+    if (op.kind === 'backup-move' && op.inTrash) trash?.removeTree(op.backup);
+    else if (op.kind === 'backup-link' || op.kind === 'backup-move') project.removeTree(op.backup);
     if (op.kind === 'copy') project.removeTree(op.temp);
   }
 }
@@ -111,7 +126,9 @@ function idOf(st: { dev: bigint; ino: bigint } | null): string | null {
   return st ? `${st.dev}:${st.ino}` : null;
 }
 
-function observe(op: Op, project: PinnedTree, srcTree: PinnedTree | null): Observed {
+/** `other`: the source's tree for a placement, the backup's for a backup-move. */
+function observe(op: Op, project: PinnedTree, other: PinnedTree | null): Observed {
+  const srcTree = other;
   switch (op.kind) {
     case 'copy':
       return { srcExists: project.exists(op.temp) };
@@ -138,7 +155,7 @@ function observe(op: Op, project: PinnedTree, srcTree: PinnedTree | null): Obser
       };
     }
     case 'backup-move':
-      return { backupExists: project.exists(op.backup), dstExists: project.exists(op.path) };
+      return { backupExists: other !== null && other.exists(op.backup), dstExists: project.exists(op.path) };
     case 'chmod':
       return { dstExists: project.lstat(op.path)?.isDirectory() ?? false };
   }
@@ -206,11 +223,27 @@ export async function recoverCommits(stateDir: string, projectDir?: string): Pro
     } catch {
       upper = null;
     }
+    let trash: PinnedTree | null = null;
+    if (header.trashDir !== undefined) {
+      // Only our own state directory's trash: the journal is ours, but a path in it is
+      // not trusted to name a place recovery may move things out of.
+      if (resolve(header.trashDir) !== resolve(trashDirOf(stateDir))) {
+        project.close();
+        upper?.close();
+        commits.push({ id: header.id, projectDir: header.projectDir, action: 'unreadable', keptAside: [setAside(path)] });
+        continue;
+      }
+      try {
+        trash = new PinnedTree(header.trashDir);
+      } catch {
+        trash = null;
+      }
+    }
     try {
       let keptAside: string[] = [];
       const action = recoveryFor(phase);
-      if (action === 'roll-back') keptAside = rollBack(header, project, upper, phase !== 'prepared');
-      else rollForward(header, project);
+      if (action === 'roll-back') keptAside = rollBack(header, project, upper, phase !== 'prepared', trash);
+      else rollForward(header, project, trash);
       barrier(header.projectDir);
       unlinkSync(path);
       syncDir(journalDir(stateDir));
@@ -223,7 +256,10 @@ export async function recoverCommits(stateDir: string, projectDir?: string): Pro
     } finally {
       project.close();
       upper?.close();
+      trash?.close();
     }
   }
+  // What finished commits left in the trash (their cleaner was killed, or never ran).
+  sweepTrash(stateDir);
   return { commits };
 }

@@ -109,6 +109,12 @@ export interface CommitOptions {
    * system, copy otherwise. 'copy' forces copying (tests, benchmarks).
    */
   readonly transfer?: 'auto' | 'copy' | undefined;
+  /**
+   * Move replaced and deleted entries to the state directory's trash when it is on the
+   * project's mount (default), to be removed after the run by sweepTrash; false keeps
+   * them beside their originals and removes them before the commit returns.
+   */
+  readonly trash?: boolean | undefined;
 }
 
 export interface CommitResult {
@@ -125,6 +131,8 @@ export interface CommitResult {
    * removed by the next recoverCommits (the journal is kept for it).
    */
   readonly cleanupPending: boolean;
+  /** Old entries the commit moved to the trash: sweepTrash(stateDir) removes them. */
+  readonly trashed: number;
   readonly durationMs: number;
 }
 

@@ -32,6 +32,11 @@ test('only existing paths outside the project are bound; never one that contains
   assert.match(r.refused[0]!, /^\/home\/dev\/work was not made visible in the jail: it contains the project/);
 });
 
+test('/dev, /proc and /sys are the jail\'s own: never bound (curl --output /dev/null)', () => {
+  const r = namedPaths({ ...base, profile: 'generic', args: ['-sS', '--output', '/dev/null', '/proc/self/status', '/sys/kernel', '/devices/x'], real: (p) => p });
+  assert.deepEqual(r.bound, ['/devices/x']);
+});
+
 test('a bound path as the project reads it', () => {
   assert.equal(relativeFromProject('/home/dev/work/app', '/home/dev/work/lib'), '../lib');
   assert.equal(relativeFromProject('/home/dev/work/app', '/opt/tool'), '../../../../opt/tool');

@@ -99,6 +99,16 @@ test('a new or replacing directory moves as one unit; entries of a kept director
   assert.match(bl.backup, /^node_modules\/\.safe-package-X-\d+$/, 'backups sit beside their originals');
   const copyMode = buildOps({ units, transfer: 'copy', id: 'X', upperIds: new Map(), modes: new Map([['node_modules', { from: 0o755, to: 0o700 }]]) });
   assert.equal(copyMode.copies.length, 3);
+  // With the trash: what is moved away goes there (one rename out of the project); hard
+  // links of kept files stay beside them.
+  const trashed = buildOps({ units, transfer: 'rename', id: 'X', upperIds: ids, modes: new Map([['node_modules', { from: 0o755, to: 0o700 }]]), trash: true });
+  const moves = trashed.apply.filter((o) => o.kind === 'backup-move') as { backup: string; inTrash?: boolean }[];
+  assert.equal(moves.length, 2);
+  for (const m of moves) {
+    assert.equal(m.inTrash, true);
+    assert.match(m.backup, /^X-\d+$/, 'a trash name, no directory');
+  }
+  assert.match((trashed.apply[2] as { backup: string }).backup, /^node_modules\/\.safe-package-X-\d+$/);
 });
 
 test('the plan refuses a review with a path that escapes', () => {
