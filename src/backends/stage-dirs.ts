@@ -37,18 +37,23 @@ export function stagingChoice(p: Policy): StageChoice {
   if (p.backend !== 'sandbox') return { ok: true, root: usual };
   const key = `${usual}\0${p.dropPrivileges ? 'shared' : p.invoker.uid}`;
   let c = chosen.get(key);
-  if (!c) {
-    const tmpfsRoot = p.dropPrivileges ? '/dev/shm/safe-package' : `/dev/shm/safe-package-${p.invoker.uid}`;
-    let tmpfs: FsInfo | undefined;
-    try {
-      tmpfs = fsInfo('/dev/shm') ;
-    } catch {
-      tmpfs = undefined;
-    }
-    c = chooseStageRoot(usual, fsInfo(usual), { root: tmpfsRoot, fs: tmpfs });
-    chosen.set(key, c);
-  }
+  if (!c) chosen.set(key, (c = chooseStagingFor(usual, p.dropPrivileges ? undefined : p.invoker.uid)));
   return c;
+}
+
+/**
+ * The choice for a usual staging directory, looking at the file systems now: `uid` is the
+ * invoker's when runs stage privately, undefined for the shared root-owned place (doctor
+ * asks the same question without a policy).
+ */
+export function chooseStagingFor(usual: string, uid: number | undefined): StageChoice {
+  let tmpfs: FsInfo | undefined;
+  try {
+    tmpfs = fsInfo('/dev/shm');
+  } catch {
+    tmpfs = undefined;
+  }
+  return chooseStageRoot(usual, fsInfo(usual), { root: uid === undefined ? '/dev/shm/safe-package' : `/dev/shm/safe-package-${uid}`, fs: tmpfs });
 }
 
 /** No directory here can hold the overlay's upper layer (auto then takes the landlock backend). */

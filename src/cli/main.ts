@@ -116,7 +116,9 @@ type Fallback = (reason: string) => Policy;
  * minimum release age passed down to the package manager, and the hook that judges the
  * tree before any install script runs. Profiles without a tree to judge run as they are.
  */
-async function judgedPolicy(policy: Policy): Promise<{ policy: Policy; hook?: ReturnType<typeof import('../judge/host.js').judgeHook>; note?: string }> {
+type JudgeContext = import('../judge/host.js').JudgeContext;
+
+async function judgedPolicy(policy: Policy): Promise<{ policy: Policy; ctx?: JudgeContext; hook?: ReturnType<typeof import('../judge/host.js').judgeHook>; note?: string }> {
   if (!['npm', 'pnpm', 'yarn'].includes(policy.profile.name)) return { policy };
   const { judgeContextForPolicy, judgeHook, withPassDown } = await import('../judge/host.js');
   const ctx = judgeContextForPolicy(policy, process.env);
@@ -127,7 +129,7 @@ async function judgedPolicy(policy: Policy): Promise<{ policy: Policy; hook?: Re
     ctx.settings.minAgeMinutes > 0 && ctx.tool !== 'yarn'
       ? `note: ${ctx.tool} was asked to resolve only versions older than ${formatMinutes(ctx.settings.minAgeMinutes)} (the minimum release age: ${ctx.settings.minAgeFrom}); if it found none, let a package through with --min-release-age-exclude NAME, or lower it with --min-release-age`
       : undefined;
-  return { policy: judged, hook: judgeHook(judged, ctx), ...(note ? { note } : {}) };
+  return { policy: judged, ctx, hook: judgeHook(judged, ctx), ...(note ? { note } : {}) };
 }
 
 /** The landlock backend in place of a sandbox that cannot work here; a note says why. */
@@ -138,9 +140,7 @@ async function fallBack(fallback: Fallback, reason: string, io: Io, name: string
 }
 
 /** The typosquat check (src/judge/typosquat.ts) of the names this command adds; lines to print. */
-async function typosquats(policy: Policy): Promise<string[]> {
-  const { judgeContextForPolicy } = await import('../judge/host.js');
-  const ctx = judgeContextForPolicy(policy, process.env);
+async function typosquats(policy: Policy, ctx: JudgeContext | undefined): Promise<string[]> {
   if (!ctx || policy.backend === 'none') return [];
   const { findSquats } = await import('../judge/typosquat-check.js');
   const { squatMessage } = await import('../judge/typosquat.js');
@@ -154,11 +154,11 @@ async function typosquats(policy: Policy): Promise<string[]> {
 
 async function runAndReport(unjudged: Policy, io: Io, name: string, fallback?: Fallback): Promise<number> {
   const { runPolicy } = await import('../backends/run.js');
-  const { policy, hook: judging, note: resolveNote } = await judgedPolicy(unjudged);
+  const { policy, ctx: judgeCtx, hook: judging, note: resolveNote } = await judgedPolicy(unjudged);
   const { ProjectNotWritableError } = await import('../backends/preflight.js');
   const { StagingUnavailableError } = await import('../backends/stage-dirs.js');
   // Names being added that look like typos of used ones: stopped before any download.
-  const squats = await typosquats(policy);
+  const squats = await typosquats(policy, judgeCtx);
   if (squats.length > 0) {
     for (const s of squats) fail(io, name, s);
     return EXIT_JUDGEMENT_REFUSED;

@@ -15,9 +15,9 @@ import { encodeConfineSpec } from '../confine/spec.js';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { readTopLevel } from '../host/layout.js';
 import { probeNamespaces } from '../host/namespace-probe.js';
-import { chooseStageRoot, fsInfo, type StageChoice } from '../host/fs-type.js';
+import { fsInfo, type StageChoice } from '../host/fs-type.js';
 import { cacheDirFor } from '../host/facts.js';
-import { SHARED_STAGE_ROOT } from '../backends/stage-dirs.js';
+import { chooseStagingFor, SHARED_STAGE_ROOT } from '../backends/stage-dirs.js';
 
 export interface Check {
   readonly name: string;
@@ -132,13 +132,7 @@ export function runChecks(env: Readonly<Record<string, string | undefined>> = pr
   const usual = isRoot ? SHARED_STAGE_ROOT : join(cacheDirFor(info.homedir, env, info.uid, false), 'stage');
   let where: StageChoice;
   try {
-    let shm;
-    try {
-      shm = fsInfo('/dev/shm');
-    } catch {
-      shm = undefined;
-    }
-    where = chooseStageRoot(usual, fsInfo(usual), { root: isRoot ? '/dev/shm/safe-package' : `/dev/shm/safe-package-${info.uid}`, fs: shm });
+    where = chooseStagingFor(usual, isRoot ? undefined : info.uid);
   } catch (err) {
     where = { ok: false, reason: `cannot look at ${usual}: ${(err as Error).message}`, fix: `check ${usual}` };
   }
