@@ -55,3 +55,23 @@ test('the usual staging directory on an overlayfs: staging moves to a tmpfs and 
     assert.equal(existsSync(join(proj, 'package-lock.json')), false);
   }
 });
+
+test('a staging directory in /dev/shm that someone else made first is refused, never staged into', async () => {
+  const shm = fsInfo('/dev/shm');
+  if (!(shm.name === 'tmpfs' && shm.free >= MIN_TMPFS_FREE)) return; // the refusal above covers this machine
+  const other = fixtureUser('sp-other');
+  const planted = `/dev/shm/safe-package-${user.uid}`;
+  rmSync(planted, { recursive: true, force: true });
+  mkdirSync(planted, { mode: 0o777 });
+  chownSync(planted, other.uid, other.gid);
+  try {
+    const proj = makeProject(user, { 'package.json': '{}\n' });
+    const r = await runCli(['--backend', 'sandbox', '--network', 'none', '--profile', 'npm', '--', '/bin/sh', '-c', 'echo {} > package-lock.json'], { cwd: proj, user, env: { XDG_CACHE_HOME: join(merged, 'cache') } });
+    assert.equal(r.status, 125, r.stderr);
+    assert.match(r.stderr, /must be a directory of yours that nobody else can enter/);
+    assert.deepEqual(spawnSync('ls', ['-A', planted], { encoding: 'utf8' }).stdout.trim(), '', 'nothing was staged in it');
+    assert.equal(existsSync(join(proj, 'package-lock.json')), false);
+  } finally {
+    rmSync(planted, { recursive: true, force: true });
+  }
+});
