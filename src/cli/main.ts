@@ -116,9 +116,10 @@ type Fallback = (reason: string) => Policy;
  * minimum release age passed down to the package manager, and the hook that judges the
  * tree before any install script runs. Profiles without a tree to judge run as they are.
  */
-type JudgeContext = import('../judge/host.js').JudgeContext;
+type JudgeContext = import('../judge/host.js').JudgeContext | import('../judge/pip-judge.js').PipJudgeContext;
 
 async function judgedPolicy(policy: Policy): Promise<{ policy: Policy; ctx?: JudgeContext; hook?: ReturnType<typeof import('../judge/host.js').judgeHook>; note?: string }> {
+  if (policy.profile.name === 'pip') return (await import('../judge/pip-run.js')).judgedPipPolicy(policy, process.env);
   if (!['npm', 'pnpm', 'yarn'].includes(policy.profile.name)) return { policy };
   const { judgeContextForPolicy, judgeHook, withPassDown } = await import('../judge/host.js');
   const ctx = judgeContextForPolicy(policy, process.env);
@@ -142,6 +143,7 @@ async function fallBack(fallback: Fallback, reason: string, io: Io, name: string
 /** The typosquat check (src/judge/typosquat.ts) of the names this command adds; lines to print. */
 async function typosquats(policy: Policy, ctx: JudgeContext | undefined): Promise<string[]> {
   if (!ctx || policy.backend === 'none') return [];
+  if (ctx.tool === 'pip') return (await import('../judge/pip-squat.js')).pipSquatLines(policy, ctx);
   const { findSquats } = await import('../judge/typosquat-check.js');
   const { squatMessage } = await import('../judge/typosquat.js');
   try {

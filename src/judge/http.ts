@@ -20,6 +20,8 @@ export interface RequestOptions {
   readonly config: RegistryConfig;
   readonly timeoutMs?: number;
   readonly maxBytes?: number;
+  /** The Accept header (JSON unless said: a PEP 691 index wants its own media type). */
+  readonly accept?: string;
 }
 
 export class HttpError extends Error {}
@@ -41,7 +43,7 @@ function caOf(config: RegistryConfig): Buffer | undefined {
 
 function once(url: URL, o: RequestOptions, auth: string | undefined): Promise<{ res: IncomingMessage; body: Buffer }> {
   const payload = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
-  const headers: Record<string, string> = { accept: 'application/json', 'accept-encoding': 'gzip', 'user-agent': 'safe-package (judgement)' };
+  const headers: Record<string, string> = { accept: o.accept ?? 'application/json', 'accept-encoding': 'gzip', 'user-agent': 'safe-package (judgement)' };
   if (payload) {
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(payload.length);
