@@ -72,12 +72,12 @@ export async function main(argv: readonly string[], invokedAs: string, io: Io = 
     }
     // 3. Policy.
     const policy = resolvePolicy(cli, config, facts);
-    const { makePlan, describedPaths } = await import('../backends/plan-for.js');
+    const { makePlan, describedPaths } = await import('../run/plan.js');
     if (cli.explain) {
       // The release age passed down to the download phase shows in its environment.
       const judged = await judgedPolicy(policy);
       // 4. Plan, printed instead of run.
-      const { isStaged } = await import('../backends/run.js');
+      const { isStaged } = await import('../run/run.js');
       // The first phase's plan; --explain lists every phase and what it gets.
       const planned = makePlan(judged.policy, describedPaths(judged.policy, isStaged(judged.policy)), { ...(judged.policy.phases[0] ? { phase: judged.policy.phases[0] } : {}) });
       const { explainJson, explainText } = await import('../plan/explain.js');
@@ -155,10 +155,10 @@ async function typosquats(policy: Policy, ctx: JudgeContext | undefined): Promis
 }
 
 async function runAndReport(unjudged: Policy, io: Io, name: string, fallback?: Fallback): Promise<number> {
-  const { runPolicy } = await import('../backends/run.js');
+  const { runPolicy } = await import('../run/run.js');
   const { policy, ctx: judgeCtx, hook: judging, note: resolveNote } = await judgedPolicy(unjudged);
-  const { ProjectNotWritableError } = await import('../backends/preflight.js');
-  const { StagingUnavailableError } = await import('../backends/stage-dirs.js');
+  const { ProjectNotWritableError } = await import('../run/preflight.js');
+  const { StagingUnavailableError } = await import('../stage/stage-dirs.js');
   // Names being added that look like typos of used ones: stopped before any download.
   const squats = await typosquats(policy, judgeCtx);
   if (squats.length > 0) {
@@ -194,7 +194,7 @@ async function runAndReport(unjudged: Policy, io: Io, name: string, fallback?: F
   if (outcome.setupFailed) {
     if (policy.backend === 'sandbox' && outcome.setupProblem === undefined) {
       // The run was the try; now find out why the sandbox does not work here.
-      const { probeSandbox } = await import('../host/sandbox-probe.js');
+      const { probeSandbox } = await import('../backends/sandbox/probe.js');
       const { findTool } = await import('../host/system-tools.js');
       const setpriv = findTool('setpriv');
       const probe = probeSandbox(policy.dropPrivileges && setpriv ? { uid: policy.user.uid, gid: policy.user.gid, setpriv } : undefined);

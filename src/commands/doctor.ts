@@ -8,7 +8,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Io } from '../cli/io.js';
 import { findTool, installCommand, RefusedToolError, TOOLS, type ToolName } from '../host/system-tools.js';
-import { bwrapVersion, diagnoseSandboxFailure, probeSandbox } from '../host/sandbox-probe.js';
+import { bwrapVersion, diagnoseSandboxFailure, probeSandbox } from '../backends/sandbox/probe.js';
 import { buildConfineFilter, buildJailFilter, hostSeccompArch } from '../seccomp/index.js';
 import { missingFeatures, probeConfine } from '../confine/helper.js';
 import { encodeConfineSpec } from '../confine/spec.js';
@@ -17,7 +17,7 @@ import { readTopLevel } from '../host/layout.js';
 import { probeNamespaces } from '../host/namespace-probe.js';
 import { fsInfo, type StageChoice } from '../host/fs-type.js';
 import { cacheDirFor } from '../host/facts.js';
-import { chooseStagingFor, SHARED_STAGE_ROOT } from '../backends/stage-dirs.js';
+import { chooseStagingFor, SHARED_STAGE_ROOT } from '../stage/stage-dirs.js';
 
 export interface Check {
   readonly name: string;

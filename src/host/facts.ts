@@ -9,7 +9,7 @@ import { PROFILES } from '../profiles/catalog.js';
 import { lookupGroupName, lookupUser } from './users.js';
 import { findProgram } from './which.js';
 import { programNeeds } from './program.js';
-import { probeSandbox, sandboxInstalled } from './sandbox-probe.js';
+import { probeSandbox, sandboxInstalled } from '../backends/sandbox/probe.js';
 import { findTool } from './system-tools.js';
 import { probeConfine } from '../confine/helper.js';
 import { tasksOf } from './tasks.js';

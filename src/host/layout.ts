@@ -24,7 +24,7 @@ export const TOP_LEVEL = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'
 /**
  * The only host /etc entries a sandbox sees, each needed by real tools: TLS trust,
  * the dynamic loader, alternatives (cc → gcc for native builds), time zone, MIME and
- * service tables. passwd, group, hosts and nsswitch.conf are synthetic (plan/sandbox.ts).
+ * service tables. passwd, group, hosts and nsswitch.conf are synthetic (backends/sandbox/plan.ts).
  * Notably absent: shadow, ssh, sudoers, machine-id, /etc/ssl/private, gitconfig.
  */
 export const ETC_ALLOWED = [

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import type { Policy } from '../policy/types.js';
 import type { Phase } from '../policy/phases.js';
 import type { ResolvedConfig } from '../config/types.js';
-import type { AfterPhase } from '../backends/run.js';
+import type { AfterPhase } from '../run/run.js';
 import { classifyCommand } from '../profiles/commands.js';
 import { parseNpmrc } from '../profiles/npmrc.js';
 import { minutesToNpmDays } from './duration.js';

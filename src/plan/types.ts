@@ -1,5 +1,5 @@
 // LaunchPlan: exactly what will be executed for a Policy, as plain data. Printed by
-// --explain; carried out by backends/launch.ts. Nothing secret is in a plan: values of
+// --explain; carried out by run/launch.ts. Nothing secret is in a plan: values of
 // kept variables travel only in `env`, which --explain shows by name.
 
 import type { BackendName } from '../policy/types.js';

@@ -15,7 +15,7 @@ import { classifyCommand, type ClassifiedCommand } from '../profiles/commands.js
 
 export type PhaseName = 'install' | 'scripts' | 'run';
 
-/** Whose scripts phase 2 runs (backends/script-steps.ts finds them once phase 1 has run). */
+/** Whose scripts phase 2 runs (run/script-steps.ts finds them once phase 1 has run). */
 export type ScriptsTarget =
   /** The packages phase 1 added or changed, and the project's own lifecycle scripts (npm ci, bare install). */
   | { readonly kind: 'all' }

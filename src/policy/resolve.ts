@@ -12,7 +12,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import type { UserEntry } from '../host/users.js';
 import type { ProgramLookup } from '../host/which.js';
 import type { ProgramNeeds } from '../host/program.js';
-import type { SandboxProbe } from '../host/sandbox-probe.js';
+import type { SandboxProbe } from '../backends/sandbox/probe.js';
 import type { ConfineProbe } from '../confine/helper.js';
 import { PROFILES, PROFILE_NAMES, profileForProgram } from '../profiles/catalog.js';
 import type { ProfileName } from '../profiles/types.js';

@@ -5,7 +5,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import type { Policy } from '../policy/types.js';
-import type { Outcome } from '../backends/launch.js';
+import type { Outcome } from '../run/launch.js';
 import { redactArgs } from '../profiles/npmrc.js';
 import type { Judgement } from '../judge/verdict.js';
 

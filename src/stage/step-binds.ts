@@ -1,5 +1,5 @@
 // The scripts phase binds each package's folder writable for its own install scripts
-// (backends/script-steps.ts). Those folders are reached by path, in a tree that earlier
+// (run/script-steps.ts). Those folders are reached by path, in a tree that earlier
 // steps changed: a package whose script replaced a folder of its own with a symbolic
 // link would have the next step's writable bind follow it out of the project, and a
 // nested node_modules inside a folder holds other packages' copies. So before each step

@@ -5,7 +5,7 @@ import { installPrefix, underSystemDir } from '../../../src/host/program.js';
 import { parseShebang } from '../../../src/host/shebang.js';
 import { permits, writeBlocker } from '../../../src/host/permissions.js';
 import { fdinfoFlags } from '../../../src/cli/close-fds.js';
-import { diagnoseSandboxFailure } from '../../../src/host/sandbox-probe.js';
+import { diagnoseSandboxFailure } from '../../../src/backends/sandbox/probe.js';
 import { VERSION } from '../../../src/version.js';
 import { readFileSync } from 'node:fs';
 

@@ -57,7 +57,7 @@ test('strict counts blocked, discarded and limits', () => {
 });
 
 test('discarded writes come with one hint per way to keep them', async () => {
-  const { keepHint } = await import('../../../src/backends/staging.js');
+  const { keepHint } = await import('../../../src/stage/staging.js');
   assert.equal(keepHint('dist/a.js'), 'to keep it, add "write": ["dist/**"] to ~/.safe-package/config.json');
   assert.equal(keepHint('notes.txt'), 'to keep it, add "write": ["notes.txt"] to ~/.safe-package/config.json');
   assert.match(keepHint('.git/config')!, /npx husky/);

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backgroundWriteback } from '../../../src/backends/writeback.js';
-import { stagedNothing, upperOf } from '../../../src/backends/stage-dirs.js';
+import { backgroundWriteback } from '../../../src/run/writeback.js';
+import { stagedNothing, upperOf } from '../../../src/stage/stage-dirs.js';
 
 /**
  * The child processes of this one. A child stays listed (a zombie at worst) until this

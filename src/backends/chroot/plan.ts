@@ -16,10 +16,10 @@
 //               (ABI >= 6); descriptors above stderr closed; the seccomp filter; exec.
 // The environment is passed explicitly (cleared to the keep list).
 
-import type { Policy } from '../policy/types.js';
-import type { LaunchPlan, MountLine } from './types.js';
-import { encodeConfineSpec, type ConfineSpec } from '../confine/spec.js';
-import { withProxyPort } from './landlock.js';
+import type { Policy } from '../../policy/types.js';
+import type { LaunchPlan, MountLine } from '../../plan/types.js';
+import { encodeConfineSpec, type ConfineSpec } from '../../confine/spec.js';
+import { withProxyPort } from '../landlock/plan.js';
 
 export interface ChrootInput {
   readonly policy: Policy;

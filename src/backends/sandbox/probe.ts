@@ -4,7 +4,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { findTool, installCommand, TOOLS } from './system-tools.js';
+import { findTool, installCommand, TOOLS } from '../../host/system-tools.js';
 
 export type SandboxProbe =
   | { readonly ok: true; readonly bwrap: string }

@@ -6,11 +6,11 @@
 // ssh-agent), no /sys, no host /tmp, no X11 socket.
 
 import { join } from 'node:path';
-import type { HostLayout } from '../host/layout.js';
-import type { Policy } from '../policy/types.js';
-import type { Phase } from '../policy/phases.js';
-import type { JailFile } from '../profiles/tool-config.js';
-import type { FdSpec, LaunchPlan, MountLine } from './types.js';
+import type { HostLayout } from '../../host/layout.js';
+import type { Policy } from '../../policy/types.js';
+import type { Phase } from '../../policy/phases.js';
+import type { JailFile } from '../../profiles/tool-config.js';
+import type { FdSpec, LaunchPlan, MountLine } from '../../plan/types.js';
 
 export interface SandboxTools {
   readonly bwrap: string;

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { relativeFromProject } from '../policy/named-paths.js';
 import type { Policy } from '../policy/types.js';
-import type { Outcome } from './launch.js';
+import type { Outcome } from '../run/launch.js';
 import type { WriteRecord } from '../report/report.js';
-import { applyExitPolicy, commitReview, recoverCommits, reviewStage, secureStagingDir } from '../stage/index.js';
+import { applyExitPolicy, commitReview, recoverCommits, reviewStage, secureStagingDir } from './index.js';
 import { stageRootFor, stagedNothing, upperOf } from './stage-dirs.js';
-import { writeRules } from '../stage/rules.js';
-import { startTrashCleaner } from '../stage/trash.js';
+import { writeRules } from './rules.js';
+import { startTrashCleaner } from './trash.js';
 
 /** dist/src/stage/trash-cleaner.js, from here and from the bundle in dist/src/cli/ alike. */
 const TRASH_CLEANER = fileURLToPath(new URL('../stage/trash-cleaner.js', import.meta.url));

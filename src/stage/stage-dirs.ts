@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { PinnedTree } from '../stage/fs-at.js';
+import { PinnedTree } from './fs-at.js';
 import { findTool } from '../host/system-tools.js';
 import { PolicyError } from '../policy/resolve.js';
 import type { Policy } from '../policy/types.js';

@@ -10,11 +10,11 @@ import type { RunningProxy } from '../net/proxy.js';
 import type { BlockedConnection, ContactedHost, StepRecord, WriteRecord } from '../report/report.js';
 import { redactArgs } from '../profiles/npmrc.js';
 import { launch, type Outcome } from './launch.js';
-import { makePlan, prepare } from './plan-for.js';
-import { createStage, stagingChoice, keepFreshIfUsed, removeStage, stagedNothing, startFresh, upperOf } from './stage-dirs.js';
+import { makePlan, prepare } from './plan.js';
+import { createStage, stagingChoice, keepFreshIfUsed, removeStage, stagedNothing, startFresh, upperOf } from '../stage/stage-dirs.js';
 import { backgroundWriteback } from './writeback.js';
 import { checkStepBinds } from '../stage/step-binds.js';
-import type { LandlockRun } from './landlock-run.js';
+import type { LandlockRun } from '../backends/landlock/shadow-run.js';
 import type { TcpFront } from './network.js';
 
 /** Project writes are staged and reviewed (docs/promises.md#p5-staged-writes); --root-dir keeps the seed's direct writes. */
@@ -101,12 +101,12 @@ export async function runPolicy(p: Policy, afterPhase?: AfterPhase): Promise<Run
   }
   // The project as it is now: the commit writes into this directory or into none.
   const { dev, ino } = lstatSync(p.project.dir);
-  const staging = staged ? await import('./staging.js') : undefined;
+  const staging = staged ? await import('../stage/staging.js') : undefined;
   // A commit a crash interrupted is finished or undone before anything touches the project.
   if (staging) notes.push(...(await staging.recoverInterrupted(p)));
   // The chroot backend stages nothing; its run directory holds only the proxy's socket.
   const runDir = p.backend === 'sandbox' || p.backend === 'landlock' || (p.backend === 'chroot' && p.network.proxied) ? createStage(p) : undefined;
-  const landlock = p.backend === 'landlock' && runDir ? await import('./landlock-run.js') : undefined;
+  const landlock = p.backend === 'landlock' && runDir ? await import('../backends/landlock/shadow-run.js') : undefined;
   // The landlock backend: fresh directories (npm ci's node_modules) start empty in the shadow.
   const shadow = landlock ? landlock.prepareLandlockRun(p, runDir!, p.phases.flatMap((ph) => ph.freshDirs ?? [])) : undefined;
   const fronts = new Map<Phase['network'], TcpFront>();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TerminalFilter } from '../../../src/backends/terminal-filter.js';
+import { TerminalFilter } from '../../../src/run/terminal-filter.js';
 
 function run(...chunks: (string | Buffer)[]): string {
   const f = new TerminalFilter();

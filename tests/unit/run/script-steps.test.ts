@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installEvents, orderScriptSteps, planScriptSteps, type PackageDir } from '../../../src/backends/script-steps.js';
+import { installEvents, orderScriptSteps, planScriptSteps, type PackageDir } from '../../../src/run/script-steps.js';
 
 const pkg = (name: string, events: string[], dependencies: string[] = []): PackageDir => ({ rel: `node_modules/${name}`, name, events, dependencies });
 

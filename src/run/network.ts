@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { startProxy, type RunningProxy } from '../net/proxy.js';
 import { parseHostRules } from '../net/host-rule.js';
 import type { Policy } from '../policy/types.js';
-import type { BridgeSpec } from '../plan/sandbox.js';
+import type { BridgeSpec } from '../backends/sandbox/plan.js';
 import type { BlockedConnection, ContactedHost } from '../report/report.js';
 
-import { BRIDGE_PORT } from './bridge-port.js';
+import { BRIDGE_PORT } from '../backends/sandbox/bridge-port.js';
 
 /**
  * The proxy for a phase: the run's whole allowlist, or (the scripts phase) only the hosts

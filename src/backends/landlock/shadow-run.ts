@@ -5,16 +5,16 @@
 
 import { chmodSync, chownSync, mkdirSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Policy } from '../policy/types.js';
-import type { Phase } from '../policy/phases.js';
-import { landlockFiles, type LandlockDirs } from '../plan/landlock.js';
-import { copiedTops, createShadow, rewriteShadowPaths, shadowToUpper, shadowTouched, type Shadow } from '../stage/shadow.js';
-import { secureStagingDir } from '../stage/secure.js';
-import { helperPath } from '../confine/helper.js';
-import { requireTool } from '../host/system-tools.js';
-import { findHidden } from '../host/layout.js';
-import { projectNpmrcOverride } from './preflight.js';
-import { removeStage, stageRootFor, upperOf } from './stage-dirs.js';
+import type { Policy } from '../../policy/types.js';
+import type { Phase } from '../../policy/phases.js';
+import { landlockFiles, type LandlockDirs } from './plan.js';
+import { copiedTops, createShadow, rewriteShadowPaths, shadowToUpper, shadowTouched, type Shadow } from '../../stage/shadow.js';
+import { secureStagingDir } from '../../stage/secure.js';
+import { helperPath } from '../../confine/helper.js';
+import { requireTool } from '../../host/system-tools.js';
+import { findHidden } from '../../host/layout.js';
+import { projectNpmrcOverride } from '../../run/preflight.js';
+import { removeStage, stageRootFor, upperOf } from '../../stage/stage-dirs.js';
 
 export interface LandlockRun {
   /** The run directory's real path (sp-confine opens the shadow's parts without following links). */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planSandbox, syntheticPasswd } from '../../../src/plan/sandbox.js';
+import { planSandbox, syntheticPasswd } from '../../../src/backends/sandbox/plan.js';
 import { explainText } from '../../../src/plan/explain.js';
 import type { Policy } from '../../../src/policy/types.js';
 import { PROFILES } from '../../../src/profiles/catalog.js';

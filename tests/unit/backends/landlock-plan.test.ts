@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { landlockFiles, planLandlock, rehome } from '../../../src/plan/landlock.js';
+import { landlockFiles, planLandlock, rehome } from '../../../src/backends/landlock/plan.js';
 import { encodeConfineSpec, ConfineSpecError } from '../../../src/confine/spec.js';
 import { missingFeatures } from '../../../src/confine/helper.js';
 import { decidePhases } from '../../../src/policy/phases.js';

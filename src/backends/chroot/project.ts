@@ -6,9 +6,9 @@
 
 import { lstatSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { Policy } from '../policy/types.js';
-import { PolicyError } from '../policy/resolve.js';
-import { EXIT_SAFE_PACKAGE_FAILED } from '../cli/exit-codes.js';
+import type { Policy } from '../../policy/types.js';
+import { PolicyError } from '../../policy/resolve.js';
+import { EXIT_SAFE_PACKAGE_FAILED } from '../../cli/exit-codes.js';
 
 export function prepareChrootProject(p: Policy, hidden: readonly { path: string }[]): void {
   const c = p.chroot!;

@@ -16,14 +16,14 @@
 // session, rlimits, and a supervisor that kills every process left when the program ends.
 
 import { join } from 'node:path';
-import type { HostLayout } from '../host/layout.js';
-import type { Policy } from '../policy/types.js';
-import type { Phase } from '../policy/phases.js';
-import { JAIL_PROXY_URL } from '../policy/resolve.js';
-import { encodeConfineSpec, type ConfineSpec } from '../confine/spec.js';
-import { missingFeatures } from '../confine/helper.js';
-import { phaseEnvironment, phaseFiles } from './sandbox.js';
-import type { LaunchPlan, MountLine } from './types.js';
+import type { HostLayout } from '../../host/layout.js';
+import type { Policy } from '../../policy/types.js';
+import type { Phase } from '../../policy/phases.js';
+import { JAIL_PROXY_URL } from '../../policy/resolve.js';
+import { encodeConfineSpec, type ConfineSpec } from '../../confine/spec.js';
+import { missingFeatures } from '../../confine/helper.js';
+import { phaseEnvironment, phaseFiles } from '../sandbox/plan.js';
+import type { LaunchPlan, MountLine } from '../../plan/types.js';
 
 export interface LandlockDirs {
   /** This step's private HOME (made for the step, owned by the jail user). */
