@@ -109,7 +109,7 @@ export function judge(input: VerdictInput): Judgement {
   if (s.minAgeMinutes > 0) {
     for (const p of input.packages) {
       if (isExcluded(p.name, s.excludes)) {
-        excluded.push(key(p));
+        excluded.push(shown(p));
         continue;
       }
       const fact = input.published.get(key(p));
