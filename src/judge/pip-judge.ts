@@ -171,7 +171,9 @@ export function withPipPassDown(p: Policy, ctx: PipJudgeContext, now = Date.now(
 
 const label = (p: { readonly name: string; readonly version: string }) => `${p.name}==${p.version}`;
 
-export function noAdvisoryEndpoint(indexes: readonly PipIndexRef[]): AdvisoryStatus {
+export function noAdvisoryEndpoint(indexes: readonly PipIndexRef[], malwareDb: boolean): AdvisoryStatus {
+  // With a malware_db directory, the one source of known malware there is was checked.
+  if (malwareDb) return { state: 'off', registries: indexes.map((i) => shownUrl(i.url)) };
   return {
     state: 'unavailable',
     registries: indexes.map((i) => shownUrl(i.url)),
@@ -203,7 +205,7 @@ export async function judgePipDists(input: { readonly packages: readonly Resolve
     now: input.now ?? Date.now(),
     published,
     hits,
-    advisories: noAdvisoryEndpoint(input.ctx.indexes),
+    advisories: noAdvisoryEndpoint(input.ctx.indexes, s.malwareDb !== undefined),
     ...(malwareDb ? { malwareDb } : {}),
     metadata: { fetched, cached, duration_ms: Date.now() - started },
     label,
