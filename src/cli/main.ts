@@ -81,7 +81,13 @@ export async function main(argv: readonly string[], invokedAs: string, io: Io = 
       // The first phase's plan; --explain lists every phase and what it gets.
       const planned = makePlan(judged.policy, describedPaths(judged.policy, isStaged(judged.policy)), { ...(judged.policy.phases[0] ? { phase: judged.policy.phases[0] } : {}) });
       const { explainJson, explainText } = await import('../plan/explain.js');
-      io.stdout.write(cli.json ? JSON.stringify(explainJson(judged.policy, planned.plan, planned), null, 2) + '\n' : explainText(judged.policy, planned.plan, planned));
+      const jx = await import('../judge/explain.js');
+      const judgement = jx.explainJudgement(judged.ctx);
+      io.stdout.write(
+        cli.json
+          ? JSON.stringify({ ...(explainJson(judged.policy, planned.plan, planned) as object), ...(judgement ? { judgement } : {}) }, null, 2) + '\n'
+          : explainText(judged.policy, planned.plan, planned) + jx.explainJudgementText(judgement),
+      );
       return 0;
     }
     for (const w of policy.warnings) io.stderr.write(`${name}: warning: ${neutralise(w)}\n`);

@@ -206,6 +206,17 @@ describe('the judgement of what the download phase resolved', () => {
     }
   });
 
+  test('safe-package check --report FILE writes the judgement to the file', async () => {
+    const file = join(reports, 'check-report.json');
+    const r = await check(['--report', file], pinned);
+    assert.equal(r.status, 4, describeRun('safe-package check --report', r));
+    assert.ok(existsSync(file), 'check --report wrote no file');
+    const written = JSON.parse(readFileSync(file, 'utf8')) as { schema: string; judgement: Judgement };
+    assert.equal(written.schema, 'safe-package/check@1');
+    assert.equal(written.judgement.verdict, 'refused');
+    assert.deepEqual(written.judgement.refused.map((x) => `${x.name}@${x.version}`), ['fj-young@1.0.0']);
+  });
+
   test('safe-package check: non-zero on a young lockfile entry, 0 when everything is mature; metadata comes from the cache the second time', async () => {
     const young = await check([], pinned);
     assert.equal(young.status, 4, describeRun('safe-package check', young));

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { installedCli } from '../../support/cli.js';
 import { startPipIndex, type PipIndex } from '../../support/pip-index.js';
 import { buildSdist, buildWheel } from '../../support/wheel.js';
 import { describeRun, diffTrees, makeWorkDir, runAsUser, runWrapped, snapshotTree, userEnv, type WorkDir } from './support.js';
@@ -133,6 +134,22 @@ describe('the judgement of what pip installed, before the commit', () => {
     assert.equal(r.status, 4, describeRun('safe-package --strict pip install fx-plain', r));
     assert.match(r.stderr, /--strict refuses an install whose advisories could not be checked/);
     assert.notEqual((await imports('fx_plain')).status, 0);
+  });
+
+  test('--explain shows the judgement settings: minimum release age, excludes, malware sources (text and --json)', async () => {
+    const args = ['--min-release-age', '2d', '--min-release-age-exclude', 'fx-young', '--explain'];
+    const text = await runAsUser(installedCli(), [...args, '--', '.venv/bin/pip', 'install', 'fx-plain'], { cwd: project, env: pipEnv() });
+    assert.equal(text.status, 0, describeRun('safe-package --explain', text));
+    assert.match(text.stdout, /judgement of what pip resolves/);
+    assert.match(text.stdout, /minimum release age: 2d \(--min-release-age\)/);
+    assert.match(text.stdout, /excluded from the age check: fx-young/);
+    assert.match(text.stdout, /known malware from: none: http:\/\/127\.0\.0\.1:\d+\/simple\/ offer\(s\) no bulk advisory endpoint/);
+    const json = await runAsUser(installedCli(), [...args, '--json', '--malware-db', join(work.root, 'osv'), '--', '.venv/bin/pip', 'install', 'fx-plain'], { cwd: project, env: pipEnv() });
+    assert.equal(json.status, 0, describeRun('safe-package --explain --json', json));
+    const j = (JSON.parse(json.stdout) as { judgement?: { min_release_age: { minutes: number; exclude: string[] }; malware_sources: string[] } }).judgement;
+    assert.equal(j?.min_release_age.minutes, 2880);
+    assert.deepEqual(j?.min_release_age.exclude, ['fx-young']);
+    assert.deepEqual(j?.malware_sources, [`malware_db ${join(work.root, 'osv')}`]);
   });
 
   test('pip install reqeusts is stopped before anything is downloaded, with "did you mean requests"; --allow-name lets it through', async () => {
