@@ -21,6 +21,7 @@ import { pipIndexRef, uploadTimes, type PipIndexRef } from './pip-times.js';
 import { resolveJudgeSettings, type JudgeSettings } from './settings.js';
 import { isExcluded, judge, type AdvisoryStatus, type Judgement, type PublishFact } from './verdict.js';
 import { shownUrl } from './registry.js';
+import { proxySettings } from './proxy.js';
 import type { ResolvedPackage } from './lockfile.js';
 
 export interface PipJudgeContext {
@@ -122,9 +123,11 @@ export function pipIndexes(input: { readonly home: string; readonly env: Readonl
   s = mergePipSettings(s, pipArgsSettings(input.pipArgs));
   const urls = [s.indexUrl || PYPI_SIMPLE, ...s.extraIndexUrls];
   const refs: PipIndexRef[] = [];
+  // pip's proxy is the environment's (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), as for pip itself.
+  const proxy = proxySettings([], Object.fromEntries(Object.entries(input.env).filter(([k]) => !/^npm_config_/i.test(k))));
   for (const u of urls) {
     const r = pipIndexRef(u, input.env);
-    if (r && !refs.some((x) => x.url === r.url)) refs.push(r);
+    if (r && !refs.some((x) => x.url === r.url)) refs.push(proxy.http || proxy.https ? { ...r, config: { ...r.config, proxy } } : r);
   }
   return refs;
 }
