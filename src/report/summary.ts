@@ -36,7 +36,8 @@ export function summaryLines(r: Report, style: Style, quiet: boolean): string[] 
   const head = `safe-package: ${n(program)} ${ok ? style.green(status) : style.red(status)} in ${seconds(r.duration_ms)}`;
   out.push(`${head} ${style.dim(`[${r.backend}, ${r.user.name}${r.phases.join() !== 'run' ? `, ${r.phases.join(' + ')}` : ''}]`)}`);
 
-  if (r.judgement) out.push(...judgementLines(r.judgement, style, quiet));
+  // pip has one phase: an sdist's build ran (in the jail) before the judgement could.
+  if (r.judgement) out.push(...judgementLines(r.judgement, style, quiet, r.command.profile === 'pip' ? 'nothing was installed: nothing reached the project or its venv' : undefined));
   // Whose install scripts ran, each in its own jail (npm decides which, under your allowScripts).
   const scripted = r.steps.filter((st) => st.package !== undefined);
   if (!quiet && scripted.length) {

@@ -95,6 +95,7 @@ describe('the judgement of what pip installed, before the commit', () => {
     assert.match(r.stderr, /fx-young==1\.0 was published 2h ago \([^)]*\), less than the minimum release age of 1d \(default\)/);
     assert.match(r.stderr, /fx-ybuilt==1\.0 was published/);
     assert.match(r.stderr, /to let it through: --min-release-age-exclude fx-young/);
+    assert.match(r.stderr, /nothing was installed: nothing reached the project or its venv/);
     assert.match(r.stderr, /warning: known malware was not checked: Python package indexes \(PyPI included\) offer no bulk advisory endpoint/);
     assert.equal(diffTrees(venv(), before, ['after', 'before']), '', 'the refused install changed the venv');
     assert.ok(!existsSync(join(project, 'CANARY-build')), "the sdist build's write reached the project");
