@@ -1,0 +1,26 @@
+// The proxy's bounds: what a hostile client in the jail can make the safe-package process
+// hold (connections, header bytes, time). Defaults are documented in src/net/README.md.
+
+export interface ProxyLimits {
+  /** Client connections served at once; more are answered 503 and closed. */
+  readonly maxConnections: number;
+  /** Largest request head (request line and headers) in bytes. */
+  readonly maxHeaderBytes: number;
+  /** Time a client has to send a complete request head. */
+  readonly headersTimeoutMs: number;
+  /** A connection (either side of a tunnel) silent for this long is closed. */
+  readonly idleTimeoutMs: number;
+  /** Time for DNS resolution and for connecting upstream, each. */
+  readonly connectTimeoutMs: number;
+  /** Distinct refusals kept; more are only counted (droppedBlocked). */
+  readonly maxBlockedRecords: number;
+}
+
+export const DEFAULT_LIMITS: ProxyLimits = {
+  maxConnections: 256,
+  maxHeaderBytes: 16 * 1024,
+  headersTimeoutMs: 20_000,
+  idleTimeoutMs: 120_000,
+  connectTimeoutMs: 15_000,
+  maxBlockedRecords: 1000,
+};
