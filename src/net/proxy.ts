@@ -140,6 +140,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     adopt: (socket: Socket) => {
       socket.on('error', () => socket.destroy());
       if (closing) return void socket.destroy();
+      // As the HTTP server's own sockets: a client's half-close does not cut the answer.
+      socket.allowHalfOpen = true;
       // The same path as an accepted connection: the 'connection' handler above counts
       // it against the limit, and the HTTP server parses it.
       server.emit('connection', socket);

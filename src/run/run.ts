@@ -163,7 +163,7 @@ export async function runPolicy(p: Policy, afterPhase?: AfterPhase): Promise<Run
           const { plan } = makePlan(p, paths, { phase, command, ...(writable ? { writable } : {}), ...(readOnlyInside.length ? { readOnlyInside } : {}) });
           const remaining = Math.max(1, p.limits.timeout - (Date.now() - started) / 1000);
           // When launch returns, every process of the jail is gone.
-          outcome = await launch(plan, { timeoutSeconds: remaining });
+          outcome = await launch(plan, { timeoutSeconds: remaining, ...(proxy ? { adopt: (s) => proxy.adopt(s) } : {}) });
         }
         // What the jail staged goes to disk while the next jail or the review runs. sync
         // holds the directory it is given open: the run directory, never the upper
