@@ -128,7 +128,7 @@ export async function runPolicy(p: Policy, afterPhase?: AfterPhase): Promise<Run
     // Backends without a network namespace reach the proxy over loopback TCP.
     if ((!shadow && p.backend !== 'chroot') || !proxy || !net) return undefined;
     let front = fronts.get(scope);
-    if (!front) fronts.set(scope, (front = await net.startTcpFront(proxy.socketPath)));
+    if (!front) fronts.set(scope, (front = await net.startTcpFront(proxy)));
     return front.port;
   };
   const writeback = backgroundWriteback();
