@@ -2,10 +2,10 @@
 // resolution, address class), then a connection to a checked address, never re-resolved.
 
 import { lookup } from 'node:dns/promises';
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, type NetConnectOpts, type Socket } from 'node:net';
 import { formatHost, printable, type Host } from './host.js';
 import { decideAddresses, decideHost, type NetPolicy } from './policy.js';
-import type { ProxyLimits } from './proxy-limits.js';
+import { SOCKET_BUFFER_BYTES, type ProxyLimits } from './proxy-limits.js';
 
 /** Resolves a host name to IP addresses (text), in preference order. */
 export type Resolve = (hostname: string) => Promise<string[]>;
@@ -79,10 +79,13 @@ export function makeReach(o: ReachOptions): Reach {
 
 function connectOne(address: string, port: number, timeoutMs: number, track: (s: Socket) => void): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = netConnect({
+    const socket = netConnect(<NetConnectOpts>{
       host: address,
       port,
       noDelay: true,
+      // Passed on to the stream (Node's types do not list them).
+      readableHighWaterMark: SOCKET_BUFFER_BYTES,
+      writableHighWaterMark: SOCKET_BUFFER_BYTES,
       // The address was checked; a name here would be a bug, and resolving it now would
       // undo the check (DNS rebinding). isIP addresses never reach lookup.
       lookup: (hostname, _opts, callback) => callback(new ProxyError(`refusing to resolve ${hostname} a second time`), '', 4),

@@ -21,7 +21,7 @@ import { parseProxyTarget } from './request-target.js';
 import { endWith, headerValues } from './proxy-answer.js';
 import { forwardRequest } from './proxy-forward.js';
 import { Ledger, type BlockedAttempt, type ContactedHost } from './proxy-ledger.js';
-import { DEFAULT_LIMITS, type ProxyLimits } from './proxy-limits.js';
+import { DEFAULT_LIMITS, SOCKET_BUFFER_BYTES, type ProxyLimits } from './proxy-limits.js';
 import { openTunnel } from './proxy-tunnel.js';
 import { makeReach, systemResolve, type Resolve } from './proxy-upstream.js';
 
@@ -83,6 +83,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     keepAliveTimeout: 5_000,
     connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(limits.headersTimeoutMs / 4))),
     noDelay: true,
+    // For the sockets accepted on the Unix socket (adopted ones: see raiseWriteBuffer).
+    highWaterMark: SOCKET_BUFFER_BYTES,
     // The target is in the request line; a Host header is only checked against it.
     requireHostHeader: false,
   });
@@ -142,6 +144,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       if (closing) return void socket.destroy();
       // As the HTTP server's own sockets: a client's half-close does not cut the answer.
       socket.allowHalfOpen = true;
+      raiseWriteBuffer(socket);
       // The same path as an accepted connection: the 'connection' handler above counts
       // it against the limit, and the HTTP server parses it.
       server.emit('connection', socket);
@@ -159,6 +162,17 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       }
     },
   };
+}
+
+/**
+ * An adopted socket was made by someone else (Node's IPC code, a TCP server) with the
+ * default 16 KiB write buffer, and Node has no public setter for it; its stream state
+ * has one. Without the field (another Node), the socket keeps its default: slower, not
+ * less safe.
+ */
+function raiseWriteBuffer(socket: Socket): void {
+  const state = (socket as unknown as { _writableState?: { highWaterMark?: unknown } })._writableState;
+  if (state && typeof state.highWaterMark === 'number' && state.highWaterMark < SOCKET_BUFFER_BYTES) state.highWaterMark = SOCKET_BUFFER_BYTES;
 }
 
 async function listenOnSocket(server: ReturnType<typeof createServer>, path: string, mode: number, owner: { uid: number; gid: number } | undefined): Promise<void> {
