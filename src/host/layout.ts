@@ -192,3 +192,14 @@ export function readHostLayout(projectDir: string | undefined, hide: readonly st
   const etc = [...ETC_ALLOWED, ...(hostNetwork ? ETC_HOST_NETWORK : [])].filter(lexists);
   return { topLevel, etc, hidden: projectDir ? findHidden(projectDir, hide) : [] };
 }
+
+/** A path the user named (src/policy/named-paths.ts) with what the hide patterns cover inside it. */
+export interface NamedBind {
+  readonly path: string;
+  readonly hidden: readonly { path: string; dir: boolean }[];
+}
+
+/** The named paths with what the hide patterns cover inside each directory. */
+export function namedBinds(paths: readonly string[], hide: readonly string[]): NamedBind[] {
+  return paths.map((path) => ({ path, hidden: statSync(path).isDirectory() ? findHidden(path, hide) : [] }));
+}

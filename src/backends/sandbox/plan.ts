@@ -69,11 +69,8 @@ export const SCRIPT_BRIDGE = 'NODE_EXTRA_CA_CERTS= "$3" --input-type=module -e "
 export const SCRIPT_EXEC = 'shift 6; exec "$@"';
 
 /** A path the user named outside the project, bound read-only at its own path. */
-export interface NamedBind {
-  readonly path: string;
-  /** Entries inside it that match the hide patterns: covered as in the project. */
-  readonly hidden: readonly { readonly path: string; readonly dir: boolean }[];
-}
+import type { NamedBind } from '../../host/layout.js';
+export type { NamedBind };
 
 export interface SandboxInput {
   readonly policy: Policy;
