@@ -1,7 +1,7 @@
 // Where a command writes: the process's streams, or a test's. Its own module so that
 // command modules need not import the CLI entry point that imports them.
 
-import { neutralise } from '../report/summary.js';
+import { neutralise } from '../util/untrusted-text.js';
 
 export interface Io {
   readonly stdout: NodeJS.WritableStream & { readonly isTTY?: boolean };

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { closeInheritedDescriptors } from './close-fds.js';
 import { parseArgs, UsageError, type CliOptions } from './args.js';
 import { helpText } from './help.js';
-import { EXIT_SAFE_PACKAGE_FAILED } from './exit-codes.js';
+import { EXIT_SAFE_PACKAGE_FAILED } from '../exit-codes.js';
 import { VERSION } from '../version.js';
 
 import { printError, type Io } from './io.js';

@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, UsageError, type CliOptions } from '../cli/args.js';
 import type { Io } from '../cli/io.js';
-import { EXIT_JUDGEMENT_REFUSED, EXIT_SAFE_PACKAGE_FAILED } from '../cli/exit-codes.js';
+import { EXIT_JUDGEMENT_REFUSED, EXIT_SAFE_PACKAGE_FAILED } from '../exit-codes.js';
 import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../config/schema.js';
 import { overlay } from '../config/layer.js';

@@ -7,13 +7,14 @@
 
 import type { CliOptions } from '../cli/args.js';
 import { helpText } from '../cli/help.js';
-import { EXIT_CANNOT_EXECUTE, EXIT_JUDGEMENT_REFUSED, EXIT_NOT_FOUND, EXIT_SAFE_PACKAGE_FAILED, EXIT_STRICT_VIOLATION, EXIT_TIMEOUT } from '../cli/exit-codes.js';
+import { EXIT_CANNOT_EXECUTE, EXIT_JUDGEMENT_REFUSED, EXIT_NOT_FOUND, EXIT_SAFE_PACKAGE_FAILED, EXIT_STRICT_VIOLATION, EXIT_TIMEOUT } from '../exit-codes.js';
 import { printError, type Io } from '../cli/io.js';
 import { VERSION } from '../version.js';
 import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../config/schema.js';
 import { hostFacts } from '../host/facts.js';
-import { PolicyError, resolvePolicy } from '../policy/resolve.js';
+import { resolvePolicy } from '../policy/resolve.js';
+import { SafePackageError } from '../errors.js';
 import type { Policy } from '../policy/types.js';
 import { MissingToolError, RefusedToolError } from '../host/system-tools.js';
 import { buildReport, writeReport } from '../report/report.js';
@@ -42,7 +43,7 @@ export async function runWrapped(cli: CliOptions, io: Io, name: string): Promise
       printError(io, name, err.message);
       return EXIT_SAFE_PACKAGE_FAILED;
     }
-    if (err instanceof PolicyError) {
+    if (err instanceof SafePackageError) {
       printError(io, name, err.message, err.fix);
       return err.exitCode;
     }
@@ -83,7 +84,7 @@ type Fallback = (reason: string) => Policy;
 /** The backend the run would fall back to before its first jail, for --explain (nothing is made). */
 async function explainedFallback(p: Policy, fallback: Fallback): Promise<Policy> {
   const { checkSandboxFits } = await import('../backends/sandbox/index.js');
-  const { ProjectNotWritableError } = await import('../run/preflight.js');
+  const { ProjectNotWritableError } = await import('../host/preflight.js');
   const { StagingUnavailableError } = await import('../stage/stage-dirs.js');
   try {
     checkSandboxFits(p);
@@ -138,7 +139,7 @@ async function typosquats(policy: Policy, ctx: JudgeContext | undefined): Promis
 async function runAndReport(unjudged: Policy, io: Io, name: string, fallback?: Fallback): Promise<number> {
   const { runPolicy } = await import('../run/run.js');
   const { policy, ctx: judgeCtx, hook: judging, note: resolveNote } = await judgedPolicy(unjudged);
-  const { ProjectNotWritableError } = await import('../run/preflight.js');
+  const { ProjectNotWritableError } = await import('../host/preflight.js');
   const { StagingUnavailableError } = await import('../stage/stage-dirs.js');
   // Names being added that look like typos of used ones: stopped before any download.
   const squats = await typosquats(policy, judgeCtx);
@@ -159,7 +160,7 @@ async function runAndReport(unjudged: Policy, io: Io, name: string, fallback?: F
       try {
         return await fallBack(fallback, (err as Error).message, io, name);
       } catch (second) {
-        if (!(second instanceof PolicyError)) throw second;
+        if (!(second instanceof SafePackageError)) throw second;
       }
     }
     throw err;
@@ -183,7 +184,7 @@ async function runAndReport(unjudged: Policy, io: Io, name: string, fallback?: F
         try {
           return await fallBack(fallback, `the sandbox cannot start here: ${probe.reason}`, io, name);
         } catch (err) {
-          if (!(err instanceof PolicyError)) throw err;
+          if (!(err instanceof SafePackageError)) throw err;
           printError(io, name, `the sandbox is unavailable: ${probe.reason}; and ${err.message}`, probe.fix);
           return EXIT_SAFE_PACKAGE_FAILED;
         }

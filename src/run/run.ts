@@ -11,7 +11,7 @@ import type { BlockedConnection, ContactedHost, StepRecord, WriteRecord } from '
 import { redactArgs } from '../profiles/npmrc.js';
 import { launch, type Outcome } from './launch.js';
 import { prepareBackend } from '../backends/index.js';
-import { checkReportWritable } from './preflight.js';
+import { checkReportWritable } from '../host/preflight.js';
 import { planJson, type PlanJson } from '../plan/explain.js';
 import { createStage, stagingChoice, keepFreshIfUsed, removeStage, stagedNothing, startFresh, upperOf } from '../stage/stage-dirs.js';
 import { backgroundWriteback } from './writeback.js';

@@ -5,14 +5,14 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { PolicyError } from '../../policy/resolve.js';
+import { HostError } from '../../errors.js';
 import type { Policy } from '../../policy/types.js';
 import { findHidden } from '../../host/layout.js';
 import { requireTool } from '../../host/system-tools.js';
 import { buildConfineFilter, describeConfineFilter, hostSeccompArch, type SeccompArch } from '../../seccomp/index.js';
 import { helperPath } from '../../confine/helper.js';
 import { judgeJail, scanJail } from '../../jail/index.js';
-import { checkProjectWritable } from '../../run/preflight.js';
+import { checkProjectWritable } from '../../host/preflight.js';
 import type { Backend } from '../backend.js';
 import { planChroot } from './plan.js';
 import { prepareChrootProject } from './project.js';
@@ -31,7 +31,7 @@ export interface ChrootHost {
 function gather(p: Policy): ChrootHost {
   const arch = hostSeccompArch();
   const helper = helperPath();
-  if (!arch || !helper) throw new PolicyError(`the chroot backend supports x86-64 and arm64, not ${process.arch}`);
+  if (!arch || !helper) throw new HostError(`the chroot backend supports x86-64 and arm64, not ${process.arch}`);
   let mountNs: number | undefined;
   try {
     mountNs = statSync('/proc/self/ns/mnt').ino;
@@ -62,7 +62,7 @@ export const chrootBackend: Backend<ChrootHost> = {
     const projectInJail = p.chroot && !p.chroot.bindProject && p.project.dir !== p.rootDir ? p.project.dir.slice(p.rootDir!.length) : undefined;
     const problems = judgeJail(scanJail(p.rootDir!, projectInJail), { uid: p.user.uid, gid: p.user.gid });
     if (problems.length > 0) {
-      throw new PolicyError(
+      throw new HostError(
         `the jail ${p.rootDir} is not safe to use:\n${problems.map((x) => `  ${x.path}: ${x.problem}`).join('\n')}`,
         undefined,
         problems.map((x) => x.fix).filter((f, i, all) => all.indexOf(f) === i).join('; '),

@@ -5,12 +5,12 @@
 
 import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PolicyError } from '../../policy/resolve.js';
+import { HostError } from '../../errors.js';
 import type { Policy } from '../../policy/types.js';
 import { ETC_ALLOWED, ETC_HOST_NETWORK, namedBinds, readTopLevel, type HostLayout } from '../../host/layout.js';
 import { buildConfineFilter, describeConfineFilter, hostSeccompArch, type SeccompArch } from '../../seccomp/index.js';
 import { helperPath } from '../../confine/helper.js';
-import { prepareCacheDirs } from '../../run/preflight.js';
+import { prepareCacheDirs } from '../../stage/cache-dirs.js';
 import { stageRootFor } from '../../stage/stage-dirs.js';
 import type { Backend, RunPaths } from '../backend.js';
 import { landlockFiles, planLandlock } from './plan.js';
@@ -44,7 +44,7 @@ function readableAround(dir: string, hidden: readonly string[]): string[] {
 function gather(p: Policy): LandlockHost {
   const arch = hostSeccompArch();
   const helper = helperPath();
-  if (!arch || !helper) throw new PolicyError(`the landlock backend supports x86-64 and arm64, not ${process.arch}`);
+  if (!arch || !helper) throw new HostError(`the landlock backend supports x86-64 and arm64, not ${process.arch}`);
   return {
     named: namedBinds(p.namedPaths, p.project.hide).flatMap((n) => readableAround(n.path, n.hidden.map((h) => h.path))),
     arch,
@@ -63,7 +63,7 @@ export const landlockBackend: Backend<LandlockHost> = {
     // Without mounts, a configuration file outside HOME cannot be covered by a copy.
     const problems = [...new Set(p.phases.flatMap((phase) => landlockFiles(p, phase, '/').problems))];
     if (problems.length > 0) {
-      throw new PolicyError(problems.join('; '), undefined, 'move the credentials to your user config (~/.npmrc), or use the sandbox backend');
+      throw new HostError(problems.join('; '), undefined, 'move the credentials to your user config (~/.npmrc), or use the sandbox backend');
     }
     prepareCacheDirs(p);
     return gather(p);

@@ -3,12 +3,13 @@
 // committed, the network only through the bridge and the proxy (./plan.ts says how).
 
 import { join } from 'node:path';
-import { PolicyError } from '../../policy/resolve.js';
+import { HostError } from '../../errors.js';
 import type { Policy } from '../../policy/types.js';
 import { readHostLayout, namedBinds, type HostLayout, type NamedBind } from '../../host/layout.js';
 import { requireTool } from '../../host/system-tools.js';
 import { buildJailFilter, describeJailFilter, hostSeccompArch, type SeccompArch } from '../../seccomp/index.js';
-import { checkNoMountsInProject, checkProjectWritable, checkStagedOwnership, prepareCacheDirs, projectNpmrcOverride } from '../../run/preflight.js';
+import { checkNoMountsInProject, checkProjectWritable, checkStagedOwnership, projectNpmrcOverride } from '../../host/preflight.js';
+import { prepareCacheDirs } from '../../stage/cache-dirs.js';
 import { ensureEmptyFile, stageRootFor } from '../../stage/stage-dirs.js';
 import type { Backend, RunPaths } from '../backend.js';
 import { BRIDGE_CODE_SHOWN, BRIDGE_PORT } from './bridge-port.js';
@@ -31,7 +32,7 @@ const stages = (p: Policy): boolean => p.rootDir === undefined;
 
 function gather(p: Policy, emptyFile = join(p.cacheDir, 'empty')): SandboxHost {
   const arch = hostSeccompArch();
-  if (!arch) throw new PolicyError(`no seccomp filter for this architecture (${process.arch}); the sandbox supports x86-64 and arm64`);
+  if (!arch) throw new HostError(`no seccomp filter for this architecture (${process.arch}); the sandbox supports x86-64 and arm64`);
   return {
     named: namedBinds(p.namedPaths, p.project.hide),
     arch,
