@@ -126,7 +126,7 @@ export async function runPolicy(p: Policy, afterPhase?: AfterPhase): Promise<Run
     // Backends without a network namespace reach the proxy over loopback TCP.
     if ((!shadow && p.backend !== 'chroot') || !proxy || !net) return undefined;
     let front = fronts.get(scope);
-    if (!front) fronts.set(scope, (front = await net.startTcpFront(proxy.socketPath)));
+    if (!front) fronts.set(scope, (front = await net.startTcpFront(proxy)));
     return front.port;
   };
   const writeback = backgroundWriteback();
@@ -161,7 +161,7 @@ export async function runPolicy(p: Policy, afterPhase?: AfterPhase): Promise<Run
           jail = planJson(plan, seccomp, bridge?.code);
           const remaining = Math.max(1, p.limits.timeout - (Date.now() - started) / 1000);
           // When launch returns, every process of the jail is gone.
-          outcome = await launch(plan, { timeoutSeconds: remaining });
+          outcome = await launch(plan, { timeoutSeconds: remaining, ...(proxy ? { adopt: (s) => proxy.adopt(s) } : {}) });
         }
         // What the jail staged goes to disk while the next jail or the review runs. sync
         // holds the directory it is given open: the run directory, never the upper
