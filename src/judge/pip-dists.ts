@@ -9,9 +9,10 @@
 // same untrusted process and needs an option added to the user's command; the dist-info
 // directories are what the commit would actually put in the project.
 
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedPackage } from './lockfile.js';
+import { readWhole } from './tree.js';
 
 const MAX_METADATA = 4 * 1024 * 1024;
 const MAX_DEPTH = 8;
@@ -47,14 +48,7 @@ function readNoFollow(path: string): string | undefined {
     const st = fstatSync(fd);
     if (!st.isFile()) return undefined;
     if (st.size > MAX_METADATA) throw new Error(`${path} is larger than ${MAX_METADATA} bytes`);
-    const buf = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < st.size) {
-      const n = readSync(fd, buf, off, st.size - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return buf.subarray(0, off).toString('utf8');
+    return readWhole(fd, st.size).toString('utf8');
   } finally {
     closeSync(fd);
   }
