@@ -6,22 +6,13 @@
 // Cache: <dir>/meta/<sha256 of registry + name>.json, mode 600, in a directory the jail
 // never sees (safe-package's own cache, not the profile caches bound into the jail).
 
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { pool, requestJson } from './http.js';
 import { packumentUrl, registryFor, type RegistryConfig } from './registry.js';
 import type { ResolvedPackage } from './lockfile.js';
 import type { PublishFact } from './verdict.js';
+import { timeCache } from './time-cache.js';
 
 export const METADATA_CONCURRENCY = 8;
-
-interface CacheEntry {
-  readonly v: 1;
-  readonly registry: string;
-  readonly name: string;
-  readonly time: Record<string, string>;
-}
 
 export interface TimesResult {
   readonly published: Map<string, PublishFact>;
@@ -29,30 +20,6 @@ export interface TimesResult {
   readonly cached: number;
 }
 
-function cacheFile(dir: string, registry: string, name: string): string {
-  return join(dir, 'meta', `${createHash('sha256').update(`${registry}\0${name}`).digest('hex')}.json`);
-}
-
-function readCache(file: string, registry: string, name: string): Record<string, string> | undefined {
-  try {
-    const e = JSON.parse(readFileSync(file, 'utf8')) as CacheEntry;
-    if (e.v === 1 && e.registry === registry && e.name === name && typeof e.time === 'object' && e.time !== null) return e.time;
-  } catch {
-    /* absent or damaged: fetch again */
-  }
-  return undefined;
-}
-
-function writeCache(dir: string, file: string, entry: CacheEntry): void {
-  try {
-    mkdirSync(join(dir, 'meta'), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
-    renameSync(tmp, file);
-  } catch {
-    /* a cache that cannot be written only costs time */
-  }
-}
 
 /** The `time` map of a packument, versions only (not `created`/`modified`). Pure. */
 export function versionTimes(packument: unknown): Record<string, string> {
@@ -78,8 +45,8 @@ export async function publishTimes(packages: readonly ResolvedPackage[], config:
   let cached = 0;
   await pool([...byName.entries()], METADATA_CONCURRENCY, async ([name, versions]) => {
     const registry = registryFor(config, name);
-    const file = cacheDir ? cacheFile(cacheDir, registry, name) : undefined;
-    let times = file ? readCache(file, registry, name) : undefined;
+    const cache = cacheDir ? timeCache(cacheDir, 'meta') : undefined;
+    let times = cache?.read(registry, name);
     if (times && versions.every((v) => times![v] !== undefined)) {
       cached++;
     } else {
@@ -91,7 +58,7 @@ export async function publishTimes(packages: readonly ResolvedPackage[], config:
           return;
         }
         times = versionTimes(JSON.parse(r.body.toString('utf8')));
-        if (file && cacheDir) writeCache(cacheDir, file, { v: 1, registry, name, time: times });
+        if (cache) cache.write(registry, name, times);
       } catch (err) {
         for (const v of versions) published.set(`${name}@${v}`, { error: (err as Error).message });
         return;

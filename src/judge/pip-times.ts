@@ -14,15 +14,13 @@
 //
 // Cache: <dir>/pypi/<sha256 of index + name>.json, mode 600, in safe-package's own cache.
 
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { pool, requestJson } from './http.js';
 import { shownUrl, type RegistryConfig } from './registry.js';
 import { normalizePipName } from './pip-dists.js';
 import type { ResolvedPackage } from './lockfile.js';
 import type { PublishFact } from './verdict.js';
 import type { TimesResult } from './metadata.js';
+import { timeCache } from './time-cache.js';
 
 export const PEP691_JSON = 'application/vnd.pypi.simple.v1+json';
 
@@ -125,37 +123,6 @@ const isPypi = (index: string) => {
   }
 };
 
-interface CacheEntry {
-  readonly v: 1;
-  readonly index: string;
-  readonly name: string;
-  readonly time: Record<string, string>;
-}
-
-function cacheFile(dir: string, index: string, name: string): string {
-  return join(dir, 'pypi', `${createHash('sha256').update(`${index}\0${name}`).digest('hex')}.json`);
-}
-
-function readCache(file: string, index: string, name: string): Record<string, string> | undefined {
-  try {
-    const e = JSON.parse(readFileSync(file, 'utf8')) as CacheEntry;
-    if (e.v === 1 && e.index === index && e.name === name && typeof e.time === 'object' && e.time !== null) return e.time;
-  } catch {
-    /* absent or damaged: ask again */
-  }
-  return undefined;
-}
-
-function writeCache(dir: string, file: string, entry: CacheEntry): void {
-  try {
-    mkdirSync(join(dir, 'pypi'), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
-    renameSync(tmp, file);
-  } catch {
-    /* a cache that cannot be written only costs time */
-  }
-}
 
 /** What one index says about one project's versions: times, or why not. */
 async function askIndex(index: PipIndexRef, name: string, versions: readonly string[]): Promise<{ times: Map<string, string | undefined>; error?: string }> {
@@ -192,8 +159,8 @@ export async function uploadTimes(packages: readonly ResolvedPackage[], indexes:
     const newest = new Map<string, string>();
     const errors: string[] = [];
     for (const index of indexes) {
-      const file = cacheDir ? cacheFile(cacheDir, index.url, name) : undefined;
-      let known = file ? readCache(file, index.url, name) : undefined;
+      const cache = cacheDir ? timeCache(cacheDir, 'pypi') : undefined;
+      let known = cache?.read(index.url, name);
       if (known && versions.every((v) => known![canonicalPipVersion(v)] !== undefined)) cached++;
       else {
         fetched++;
@@ -202,7 +169,7 @@ export async function uploadTimes(packages: readonly ResolvedPackage[], indexes:
           if (a.error) errors.push(a.error);
           known = {};
           for (const [v, t] of a.times) if (t !== undefined) known[v] = t;
-          if (file && cacheDir && !a.error) writeCache(cacheDir, file, { v: 1, index: index.url, name, time: known });
+          if (cache && !a.error) cache.write(index.url, name, known);
         } catch (err) {
           errors.push((err as Error).message);
           continue;

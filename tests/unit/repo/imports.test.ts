@@ -79,8 +79,7 @@ const OWN_TREES: Record<string, string> = {
   'report/report.ts': 'the report: created O_EXCL (never through a link) and renamed over the named path',
   'backends/chroot/project.ts': "the project's mount point inside a checked, root-owned jail root, never through a link",
   'backends/landlock/shadow-run.ts': "the landlock run's directories, made by us in the run directory (ours, 0711) before the jail user gets them",
-  'judge/metadata.ts': "the judgement's metadata cache: root's own (/var/cache/safe-package/judge) or the invoking user's",
-  'judge/pip-times.ts': "the judgement's upload-time cache beside the metadata cache (judge/pypi/): root's own or the invoking user's",
+  'judge/time-cache.ts': "the judgement's cache of publish times (judge/meta/, judge/pypi/): root's own (/var/cache/safe-package/judge) or the invoking user's",
   'judge/check-report.ts': "the file the user named with `check --report`, written by the invoking user's own process (check runs no jail)",
   'commands/doctor.ts': 'throw-away probe directories of its own (mkdtemp) in the staging directory',
 };
