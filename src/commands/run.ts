@@ -182,8 +182,10 @@ async function runAndReport(unjudged: Policy, io: Io, name: string, fallback?: F
     return code === 'ENOENT' ? EXIT_NOT_FOUND : code === 'EACCES' ? EXIT_CANNOT_EXECUTE : EXIT_SAFE_PACKAGE_FAILED;
   }
   if (outcome.setupFailed) {
-    if (policy.backend === 'sandbox' && outcome.setupProblem === undefined) {
-      // The run was the try; now find out why the sandbox does not work here.
+    if (policy.backend === 'sandbox') {
+      // The run was the try; now find out why the sandbox does not work here. Asked
+      // whatever the launcher thought went wrong: when bubblewrap cannot build a jail,
+      // whichever of its parts noticed first (the bridge, the status pipe) is no answer.
       const { probeSandbox } = await import('../backends/sandbox/probe.js');
       const { findTool } = await import('../host/system-tools.js');
       const setpriv = findTool('setpriv');

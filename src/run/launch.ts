@@ -305,7 +305,9 @@ export function launch(plan: LaunchPlan, options: LaunchOptions): Promise<Outcom
         forwarded,
         durationMs: Date.now() - started,
         ...(spawnError ? { spawnError } : {}),
-        ...(bridgeFailed ? { setupProblem: 'the network bridge did not start' } : {}),
+        // A bridge that "did not start" because the jail builder itself failed is the
+        // builder's failure (the caller diagnoses it and may fall back), not the bridge's.
+        ...(bridgeFailed && status.childPid !== undefined ? { setupProblem: 'the network bridge did not start' } : {}),
       });
     });
   });
