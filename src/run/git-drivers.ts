@@ -22,9 +22,13 @@
 //     and extracts the result into the package's folder (its nested node_modules, other
 //     packages' copies, kept), and the bins' targets made executable as npm does.
 
-/** The `npm install` options pacote adds to the clone's install (its npmCliConfig), for a given cache. */
-const CLI_CONFIG = `const cliConfig = (cache, offline) => ['--cache=' + cache, '--prefer-offline=false', '--prefer-online=false', '--offline=' + offline, '--no-progress', '--no-save', '--no-audit', '--no-fund', '--include=dev', '--include=peer', '--include=optional', '--no-package-lock-only', '--no-dry-run'];
-const npmCache = () => process.env.npm_config_cache || path.join(process.env.HOME || '/tmp', '.npm');
+/** A program as one line: sp-confine's spec refuses arguments with a newline. The programs have no comments and end statements with semicolons. */
+function oneLine(program: string): string {
+  return program.split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' ');
+}
+
+/** The `npm install` options pacote adds to the clone's install (its npmCliConfig); the cache is the jail's npm cache. */
+const CLI_CONFIG = `const cliConfig = (offline) => ['--prefer-offline=false', '--prefer-online=false', '--offline=' + offline, '--no-progress', '--no-save', '--no-audit', '--no-fund', '--include=dev', '--include=peer', '--include=optional', '--no-package-lock-only', '--no-dry-run'];
 const npm = (npmRoot, args, cwd, env) => {
   const r = spawnSync(process.execPath, [path.join(npmRoot, 'bin', 'npm-cli.js'), ...args], { cwd, env: env || process.env, stdio: 'inherit' });
   if (r.status !== 0) { console.error('safe-package: npm ' + args[0] + ' in the git dependency failed (status ' + r.status + (r.signal ? ', ' + r.signal : '') + ')'); process.exit(r.status || 1); }
@@ -35,7 +39,7 @@ const npm = (npmRoot, args, cwd, env) => {
  * BIN_DIR: the node_modules/.bin its bins will be linked in, made now (the scripts phase
  * can make a folder writable only when it exists).
  */
-export const FETCH_PROGRAM = `'use strict';
+export const FETCH_PROGRAM = oneLine(`'use strict';
 const fs = require('fs'), path = require('path'), { spawnSync } = require('child_process');
 ${CLI_CONFIG}
 (async () => {
@@ -47,16 +51,16 @@ ${CLI_CONFIG}
   const req = (m) => require(path.join(npmRoot, 'node_modules', m));
   const pacote = req('pacote'), Arborist = req('@npmcli/arborist');
   const copy = "require('fs').cpSync('.', process.argv[1], { recursive: true, verbatimSymlinks: true })";
-  const tarball = await pacote.tarball(spec, { cache: path.join(npmCache(), '_cacache'), Arborist, ignoreScripts: true, npmBin: process.execPath, npmInstallCmd: ['-e', copy, src], npmCliConfig: [] });
+  const tarball = await pacote.tarball(spec, { cache: path.join(build, 'tmp-cache'), Arborist, ignoreScripts: true, npmBin: process.execPath, npmInstallCmd: ['-e', copy, src], npmCliConfig: [] });
   void tarball;
   if (!fs.existsSync(path.join(src, 'package.json'))) { console.error('safe-package: the clone of ' + spec + ' was not taken (pacote did not prepare it)'); process.exit(1); }
   if (fs.existsSync(path.join(src, '.npmrc'))) fs.renameSync(path.join(src, '.npmrc'), path.join(build, 'npmrc'));
-  npm(npmRoot, ['install', '--force', '--ignore-scripts', ...cliConfig(npmCache(), false)], src, { ...process.env, npm_config_ignore_scripts: 'true' });
+  npm(npmRoot, ['install', '--force', '--ignore-scripts', ...cliConfig(false)], src, { ...process.env, npm_config_ignore_scripts: 'true' });
 })().catch((e) => { console.error('safe-package: fetching ' + process.argv[1] + ' to build it failed: ' + (e && e.message)); process.exit(1); });
-`;
+`);
 
 /** argv: BUILD_DIR TARGET_DIR NPM_ROOT (relative to the working directory, the project). */
-export const BUILD_PROGRAM = `'use strict';
+export const BUILD_PROGRAM = oneLine(`'use strict';
 const fs = require('fs'), path = require('path'), { spawnSync } = require('child_process');
 ${CLI_CONFIG}
 (async () => {
@@ -66,15 +70,13 @@ ${CLI_CONFIG}
   if (fs.existsSync(path.join(build, 'npmrc'))) fs.renameSync(path.join(build, 'npmrc'), path.join(src, '.npmrc'));
   const env = { ...process.env };
   delete env.npm_config_ignore_scripts;
-  // A fresh node_modules, as in bare npm's clone: every dependency's install scripts run.
-  fs.rmSync(path.join(src, 'node_modules'), { recursive: true, force: true });
-  npm(npmRoot, ['install', '--force', ...cliConfig(npmCache(), true)], src, env);
+  npm(npmRoot, ['rebuild'], src, env);
+  npm(npmRoot, ['install', '--force', ...cliConfig(true)], src, env);
   const manifest = JSON.parse(fs.readFileSync(path.join(src, 'package.json'), 'utf8'));
   if (manifest.scripts && manifest.scripts.prepare) npm(npmRoot, ['run', 'prepare', '--ignore-scripts'], src, env);
-  // The package's folder as npm extracts it: emptied but for its nested node_modules.
   for (const name of fs.readdirSync(target)) if (name !== 'node_modules') fs.rmSync(path.join(target, name), { recursive: true, force: true });
   const pacote = req('pacote'), Arborist = req('@npmcli/arborist');
-  await pacote.extract('file:' + src, target, { cache: path.join(npmCache(), '_cacache'), Arborist, ignoreScripts: true, umask: process.umask() });
+  await pacote.extract('file:' + src, target, { cache: path.join(build, 'tmp-cache'), Arborist, ignoreScripts: true, umask: process.umask() });
   const built = JSON.parse(fs.readFileSync(path.join(target, 'package.json'), 'utf8'));
   const bins = typeof built.bin === 'string' ? [built.bin] : built.bin && typeof built.bin === 'object' ? Object.values(built.bin) : [];
   let fixBin;
@@ -84,6 +86,6 @@ ${CLI_CONFIG}
     if (!file.startsWith(target + path.sep) || !fs.existsSync(file)) continue;
     if (fixBin) await fixBin(file); else fs.chmodSync(file, 0o777 & ~process.umask());
   }
-  fs.rmSync(build, { recursive: true, force: true });
+  for (const name of fs.readdirSync(build)) fs.rmSync(path.join(build, name), { recursive: true, force: true });
 })().catch((e) => { console.error('safe-package: building the git dependency failed: ' + (e && e.message)); process.exit(1); });
-`;
+`);

@@ -135,6 +135,7 @@ describe('fidelity: the same install bare and through safe-package', () => {
       const connections: string[] = [];
       const server: Server = createServer((s) => {
         connections.push(String(s.remotePort));
+        s.on('error', () => {}); // the probe hangs up at once
         s.end('hello\n');
       });
       await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
@@ -170,10 +171,15 @@ describe('fidelity: the same install bare and through safe-package', () => {
         git(['init', '-q']);
         git(['add', '-A']);
         git(['commit', '-q', '-m', 'lib']);
+        // A bare repository, as a shared one is: a working copy's .git/config is a hidden
+        // file, absent under the landlock backend, and git refuses a repository without it.
+        const bareRepo = `${repo}.git`;
+        assert.equal(spawnSync('git', ['clone', '-q', '--bare', repo, bareRepo]).status, 0);
+        chownTree(bareRepo);
         // The fixture user clones it: a repository owned by someone else is refused by git.
         chownTree(repo);
         const name = `git-${backend}`;
-        const dirs = twins(name, { 'package.json': manifest({ dependencies: { 'fi-gitlib': `git+file://${repo}` } }) });
+        const dirs = twins(name, { 'package.json': manifest({ dependencies: { 'fi-gitlib': `git+file://${bareRepo}` } }) });
         const env = { npm_config_registry: registry.url, FIDELITY_GIT_CANARY: 'canary-git-prepare' };
         const b = await runAsUser('npm', ['install'], { cwd: dirs.bare, env: userEnv({ ...env, npm_config_cache: join(work.userDir(`${name}-cache-bare`), 'npm') }) });
         assert.equal(b.status, 0, describeRun('bare npm install', b));
