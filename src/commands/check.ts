@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, UsageError, type CliOptions } from '../cli/args.js';
 import type { Io } from '../cli/io.js';
-import { EXIT_JUDGEMENT_REFUSED, EXIT_SAFE_PACKAGE_FAILED } from '../cli/exit-codes.js';
+import { EXIT_JUDGEMENT_REFUSED, EXIT_SAFE_PACKAGE_FAILED } from '../exit-codes.js';
 import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../config/schema.js';
 import { overlay } from '../config/layer.js';
@@ -18,8 +18,9 @@ import { judgeTree } from '../judge/judge.js';
 import { judgementLines } from '../judge/summary.js';
 import { readTree } from '../judge/tree.js';
 import { LockfileError } from '../judge/lockfile.js';
+import { writeCheckReport } from '../judge/check-report.js';
 
-export const CHECK_USAGE = 'check [--min-release-age AGE] [--min-release-age-exclude NAME]... [--malware-db DIR] [--strict] [--json] [-q]';
+export const CHECK_USAGE = 'check [--min-release-age AGE] [--min-release-age-exclude NAME]... [--malware-db DIR] [--strict] [--json] [-q] [--report FILE]';
 
 export async function runCheck(before: CliOptions, args: readonly string[], io: Io, name: string): Promise<number> {
   const err = (m: string) => io.stderr.write(`${name}: error: ${neutralise(m)}\n`);
@@ -68,6 +69,15 @@ export async function runCheck(before: CliOptions, args: readonly string[], io: 
       return EXIT_SAFE_PACKAGE_FAILED;
     }
     throw e;
+  }
+  // --report FILE: the same judgement, as a file (the run's report carries it under `judgement`).
+  if (config.values.report) {
+    try {
+      writeCheckReport(config.values.report, judgement);
+    } catch (e) {
+      err(`cannot write the report to ${config.values.report}: ${(e as Error).message}`);
+      return EXIT_SAFE_PACKAGE_FAILED;
+    }
   }
   if (json) io.stdout.write(`${JSON.stringify(judgement, null, 2)}\n`);
   else {

@@ -1,7 +1,7 @@
 // `safe-package jail create|check` (docs/promises.md#p10-commands): the command-line face of src/jail/.
 // Exit statuses: 0 done / no problems, 1 failed / problems found, 2 usage error.
 
-import { EXIT_SAFE_PACKAGE_FAILED } from '../cli/exit-codes.js';
+import { EXIT_SAFE_PACKAGE_FAILED } from '../exit-codes.js';
 import { createJail, checkJail, JailError, resolveHostUser, type JailCreateResult, type JailProblem } from '../jail/index.js';
 import { posix } from 'node:path';
 import { shellQuote } from '../util/shell-quote.js';

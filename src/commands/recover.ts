@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Io } from '../cli/io.js';
 import { recoverCommits } from '../stage/index.js';
-import { neutralise } from '../report/summary.js';
+import { neutralise } from '../util/untrusted-text.js';
 
 export async function runRecover(args: readonly string[], io: Io, name: string): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {

@@ -3,7 +3,7 @@
 // `command npm ...` (fish) bypasses it for one command; SAFE_PACKAGE_BYPASS=1 too.
 
 import type { Io } from '../cli/io.js';
-import { EXIT_SAFE_PACKAGE_FAILED } from '../cli/exit-codes.js';
+import { EXIT_SAFE_PACKAGE_FAILED } from '../exit-codes.js';
 
 export const WRAPPED = ['npm', 'npx', 'pnpm', 'yarn', 'pip', 'pip3'] as const;
 

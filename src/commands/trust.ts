@@ -5,12 +5,12 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Io } from '../cli/io.js';
-import { EXIT_SAFE_PACKAGE_FAILED } from '../cli/exit-codes.js';
+import { EXIT_SAFE_PACKAGE_FAILED } from '../exit-codes.js';
 import { parseConfigText, projectConfigPath } from '../config/load.js';
 import { overlayUntrusted } from '../config/layer.js';
 import { ConfigError } from '../config/schema.js';
 import { readTrustStore, sha256Hex, trustStateOf, writeTrust } from '../config/trust.js';
-import { neutralise } from '../report/summary.js';
+import { neutralise } from '../util/untrusted-text.js';
 
 export async function runTrust(args: readonly string[], io: Io, name: string): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {

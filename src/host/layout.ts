@@ -5,7 +5,7 @@
 import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { compileGlobs } from '../util/glob.js';
-import { PolicyError } from '../policy/resolve.js';
+import { HostError } from '../errors.js';
 import { shellQuote } from '../util/shell-quote.js';
 
 export type TopLevel = { readonly kind: 'symlink'; readonly target: string } | { readonly kind: 'dir' };
@@ -70,7 +70,7 @@ function lexists(p: string): boolean {
 const TOOL_OWNED_DIRS = new Set(['node_modules', '.git', '.venv', 'venv', 'site-packages', '__pycache__', '.pnpm-store', '.yarn']);
 
 /** The hidden-file walk could not see the whole project: files beyond it would be visible. */
-export class IncompleteWalkError extends PolicyError {}
+export class IncompleteWalkError extends HostError {}
 
 /** Entries the hidden-file walk looks at before it gives up (and the run is refused). */
 export const HIDE_WALK_LIMIT = 2_000_000;
@@ -191,4 +191,15 @@ export function readHostLayout(projectDir: string | undefined, hide: readonly st
   const topLevel = readTopLevel();
   const etc = [...ETC_ALLOWED, ...(hostNetwork ? ETC_HOST_NETWORK : [])].filter(lexists);
   return { topLevel, etc, hidden: projectDir ? findHidden(projectDir, hide) : [] };
+}
+
+/** A path the user named (src/policy/named-paths.ts) with what the hide patterns cover inside it. */
+export interface NamedBind {
+  readonly path: string;
+  readonly hidden: readonly { path: string; dir: boolean }[];
+}
+
+/** The named paths with what the hide patterns cover inside each directory. */
+export function namedBinds(paths: readonly string[], hide: readonly string[]): NamedBind[] {
+  return paths.map((path) => ({ path, hidden: statSync(path).isDirectory() ? findHidden(path, hide) : [] }));
 }

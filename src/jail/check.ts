@@ -2,11 +2,13 @@
 // symlink inside it), then asks the pure rules in check-rules.ts. The chroot backend calls
 // checkJail before every run.
 
-import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, realpathSync, type Stats } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { posix, resolve } from 'node:path';
 import { judgeJail } from './check-rules.js';
 import type { AncestorEntry, EntryType, JailEntry, JailProblem, JailScan, JailTarget, StatLite } from './types.js';
+import { mountPointsUnder, readMountinfo } from '../host/mountinfo.js';
+export { mountPointsUnder, parseMountinfo } from '../host/mountinfo.js';
 
 export function statLite(st: Stats): StatLite {
   const type: EntryType = st.isSymbolicLink()
@@ -36,16 +38,6 @@ export function decodeRdev(rdev: number): { rdevMajor: number; rdevMinor: number
   return { rdevMajor: rdevMajor >>> 0, rdevMinor: rdevMinor >>> 0 };
 }
 
-/** Mount points from /proc/self/mountinfo (field 5, with octal escapes undone). Pure. */
-export function parseMountinfo(text: string): string[] {
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    if (f.length < 5) continue;
-    out.push(f[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
-  }
-  return out;
-}
 
 /** lstat of "/", "/a", "/a/b", ... up to `p` inclusive. Stops at the first missing prefix. */
 export function ancestorChain(p: string): AncestorEntry[] {
@@ -63,20 +55,10 @@ export function ancestorChain(p: string): AncestorEntry[] {
   return chain;
 }
 
-/** Mount points strictly below `dir` (a look-alike sibling such as `dir2` is not). Pure. */
-export function mountPointsUnder(points: readonly string[], dir: string): string[] {
-  const prefix = dir === '/' ? '/' : `${dir}/`;
-  return points.filter((m) => m.startsWith(prefix) && m !== dir);
-}
 
 function mountsUnder(root: string): Set<string> {
-  let text = '';
-  try {
-    text = readFileSync('/proc/self/mountinfo', 'utf8');
-  } catch {
-    // Without /proc the st_dev comparison below still catches mounts of other file systems.
-  }
-  return new Set(mountPointsUnder(parseMountinfo(text), root));
+  // Without /proc the st_dev comparison below still catches mounts of other file systems.
+  return new Set(mountPointsUnder((readMountinfo() ?? []).map((m) => m.mountPoint), root));
 }
 
 /**

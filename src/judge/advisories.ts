@@ -137,11 +137,16 @@ export function inOsvRange(version: string, events: readonly OsvEvent[]): boolea
   return open && atLeast(start) ? true : false;
 }
 
-/** Does an OSV record cover name@version in the npm ecosystem? Pure. */
-export function osvCovers(record: OsvRecord, name: string, version: string): boolean {
+/** An OSV ecosystem and how it spells names: PyPI compares them PEP 503-normalised. */
+export type OsvEcosystem = 'npm' | 'PyPI';
+const osvName = (eco: OsvEcosystem, name: string) => (eco === 'PyPI' ? name.toLowerCase().replace(/[-_.]+/g, '-') : name);
+const osvVersion = (eco: OsvEcosystem, v: string) => (eco === 'PyPI' ? v.trim().toLowerCase().replace(/^v/, '') : v);
+
+/** Does an OSV record cover name@version in the ecosystem (npm unless said)? Pure. */
+export function osvCovers(record: OsvRecord, name: string, version: string, eco: OsvEcosystem = 'npm'): boolean {
   for (const a of record.affected ?? []) {
-    if (a.package?.ecosystem?.toLowerCase() !== 'npm' || a.package.name !== name) continue;
-    if (a.versions?.includes(version)) return true;
+    if (a.package?.ecosystem?.toLowerCase() !== eco.toLowerCase() || a.package.name === undefined || osvName(eco, a.package.name) !== osvName(eco, name)) continue;
+    if (a.versions?.some((v) => osvVersion(eco, v) === osvVersion(eco, version))) return true;
     // A malware record with no versions and no ranges covers every version.
     if (!a.versions?.length && !a.ranges?.length) return true;
     for (const r of a.ranges ?? []) {
@@ -153,13 +158,19 @@ export function osvCovers(record: OsvRecord, name: string, version: string): boo
 }
 
 /** Hits from OSV records: a MAL- record (or one the malware rule marks) is malware. Pure. */
-export function osvHits(records: readonly OsvRecord[], packages: readonly ResolvedPackage[]): AdvisoryHit[] {
+export function osvHits(records: readonly OsvRecord[], packages: readonly ResolvedPackage[], eco: OsvEcosystem = 'npm'): AdvisoryHit[] {
   const byName = new Map<string, OsvRecord[]>();
-  for (const r of records) for (const a of r.affected ?? []) if (a.package?.name) (byName.get(a.package.name) ?? byName.set(a.package.name, []).get(a.package.name)!).push(r);
+  for (const r of records) {
+    for (const a of r.affected ?? []) {
+      if (!a.package?.name) continue;
+      const n = osvName(eco, a.package.name);
+      (byName.get(n) ?? byName.set(n, []).get(n)!).push(r);
+    }
+  }
   const hits: AdvisoryHit[] = [];
   for (const p of packages) {
-    for (const r of new Set(byName.get(p.name) ?? [])) {
-      if (!osvCovers(r, p.name, p.version)) continue;
+    for (const r of new Set(byName.get(osvName(eco, p.name)) ?? [])) {
+      if (!osvCovers(r, p.name, p.version, eco)) continue;
       const malware = r.id.startsWith('MAL-') || isMalwareAdvisory({ title: r.summary ?? '', id: r.id });
       hits.push({ name: p.name, version: p.version, id: r.id, title: r.summary ?? r.id, severity: malware ? 'critical' : 'unknown', malware, source: 'osv' });
     }

@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { RegistryConfig } from './registry.js';
 import { authFor, shownUrl } from './registry.js';
+import { openTunnel, proxyFor } from './proxy.js';
+import { connect as tlsConnect } from 'node:tls';
 
 export interface HttpAnswer {
   readonly status: number;
@@ -20,6 +22,8 @@ export interface RequestOptions {
   readonly config: RegistryConfig;
   readonly timeoutMs?: number;
   readonly maxBytes?: number;
+  /** The Accept header (JSON unless said: a PEP 691 index wants its own media type). */
+  readonly accept?: string;
 }
 
 export class HttpError extends Error {}
@@ -39,9 +43,15 @@ function caOf(config: RegistryConfig): Buffer | undefined {
   return caCache.ca;
 }
 
-function once(url: URL, o: RequestOptions, auth: string | undefined): Promise<{ res: IncomingMessage; body: Buffer }> {
+async function once(url: URL, o: RequestOptions, auth: string | undefined): Promise<{ res: IncomingMessage; body: Buffer }> {
+  const proxy = proxyFor(o.config.proxy, url);
+  const tunnel = proxy ? await openTunnel(proxy, url, o.timeoutMs ?? 30_000) : undefined;
+  return onceOver(url, o, auth, tunnel);
+}
+
+function onceOver(url: URL, o: RequestOptions, auth: string | undefined, tunnel: import('node:net').Socket | undefined): Promise<{ res: IncomingMessage; body: Buffer }> {
   const payload = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
-  const headers: Record<string, string> = { accept: 'application/json', 'accept-encoding': 'gzip', 'user-agent': 'safe-package (judgement)' };
+  const headers: Record<string, string> = { accept: o.accept ?? 'application/json', 'accept-encoding': 'gzip', 'user-agent': 'safe-package (judgement)' };
   if (payload) {
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(payload.length);
@@ -53,7 +63,20 @@ function once(url: URL, o: RequestOptions, auth: string | undefined): Promise<{ 
     const ca = isHttps ? caOf(o.config) : undefined;
     const req = (isHttps ? httpsRequest : httpRequest)(
       url,
-      { method: o.method, headers, timeout: o.timeoutMs ?? 30_000, ...(isHttps ? { ...(ca ? { ca } : {}), rejectUnauthorized: !o.config.insecure } : {}) },
+      {
+        method: o.method,
+        headers,
+        timeout: o.timeoutMs ?? 30_000,
+        ...(isHttps ? { ...(ca ? { ca } : {}), rejectUnauthorized: !o.config.insecure } : {}),
+        // Through the user's proxy: the request rides the CONNECT tunnel (TLS inside it for https).
+        ...(tunnel
+          ? {
+              agent: false,
+              createConnection: () =>
+                isHttps ? tlsConnect({ socket: tunnel, servername: url.hostname, ...(ca ? { ca } : {}), rejectUnauthorized: !o.config.insecure }) : tunnel,
+            }
+          : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;

@@ -6,6 +6,7 @@
 // in its callers prints, logs or reports them.
 
 import { parseNpmrc, stripUrlCredentials, type NpmrcLine } from '../profiles/npmrc.js';
+import { proxySettings, type ProxySettings } from './proxy.js';
 
 export const DEFAULT_REGISTRY = 'https://registry.npmjs.org/';
 
@@ -20,6 +21,8 @@ export interface RegistryConfig {
   readonly cafile?: string;
   /** `strict-ssl=false`. */
   readonly insecure: boolean;
+  /** The user's proxy (npmrc https-proxy/proxy/noproxy, HTTPS_PROXY/HTTP_PROXY/NO_PROXY). */
+  readonly proxy?: ProxySettings;
 }
 
 export interface NpmrcSource {
@@ -94,7 +97,8 @@ export function registryConfig(sources: readonly NpmrcSource[], env: Readonly<Re
     }
     registry = slash(stripUrlCredentials(fromEnv));
   }
-  return { registry: slash(stripUrlCredentials(registry)), scopes, auth, ...(cafile ? { cafile } : {}), insecure };
+  const proxy = proxySettings(lines.map((l) => ({ ...l, value: expand(l.value, env) })), env);
+  return { registry: slash(stripUrlCredentials(registry)), scopes, auth, ...(cafile ? { cafile } : {}), insecure, ...(proxy.http || proxy.https ? { proxy } : {}) };
 }
 
 /** The registry that serves `name`. */

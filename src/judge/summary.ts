@@ -1,6 +1,7 @@
 // The judgement's block in the summary (and the output of `safe-package check`). Pure.
 
-import { neutralise, type Style } from '../report/summary.js';
+import { neutralise } from '../util/untrusted-text.js';
+import type { Style } from '../report/style.js';
 import { formatMinutes } from './duration.js';
 import type { Judgement } from './verdict.js';
 

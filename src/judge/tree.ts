@@ -40,14 +40,7 @@ function readFileNoFollow(dir: string, rel: string): Found {
     // An overlay whiteout (a character device) means the file was deleted.
     if (!st.isFile()) return { state: 'deleted' };
     if (st.size > MAX_LOCKFILE) throw new LockfileError(`${rel} is larger than ${MAX_LOCKFILE} bytes`);
-    const buf = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < st.size) {
-      const n = readSync(fd, buf, off, st.size - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return { state: 'file', text: buf.subarray(0, off).toString('utf8') };
+    return { state: 'file', text: readWhole(fd, st.size).toString('utf8') };
   } finally {
     closeSync(fd);
   }
@@ -97,4 +90,16 @@ export function readTree(view: TreeView, tool: 'npm' | 'pnpm' | 'yarn'): ReadTre
     take('node_modules/.yarn-integrity', () => [], onDisk);
   }
   return { packages: uniquePackages(all), lockfiles: lockfiles.filter((l) => l !== 'node_modules/.yarn-integrity') };
+}
+
+/** The whole of an open regular file of `size` bytes (less if it shrank while read). */
+export function readWhole(fd: number, size: number): Buffer {
+  const buf = Buffer.alloc(size);
+  let off = 0;
+  while (off < size) {
+    const n = readSync(fd, buf, off, size - off, off);
+    if (n === 0) break;
+    off += n;
+  }
+  return buf.subarray(0, off);
 }

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 const MIN_LENGTH = 4;
 
 /** The used names shipped with safe-package (dist/src/judge/ and the bundle sit at the same depth). */
-export function loadPopularNames(): ReadonlySet<string> {
-  const text = readFileSync(fileURLToPath(new URL('../../../data/popular-npm.txt', import.meta.url)), 'utf8');
+export function loadPopularNames(file: 'popular-npm.txt' | 'popular-pypi.txt' = 'popular-npm.txt'): ReadonlySet<string> {
+  const text = readFileSync(fileURLToPath(new URL(`../../../data/${file}`, import.meta.url)), 'utf8');
   return new Set(text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')));
 }
 

@@ -77,6 +77,8 @@ export interface VerdictInput {
   readonly metadata?: Judgement['metadata'];
   /** How the user names the option in messages ('safe-package' or 'spm'). */
   readonly program?: string;
+  /** How a version is named in messages: `name@version` (npm), `name==version` (pip). */
+  readonly label?: (p: { readonly name: string; readonly version: string }) => string;
 }
 
 export const key = (p: ResolvedPackage) => `${p.name}@${p.version}`;
@@ -101,12 +103,13 @@ export function tooYoung(publishedIso: string, now: number, minMinutes: number):
 
 export function judge(input: VerdictInput): Judgement {
   const s = input.settings;
+  const shown = input.label ?? key;
   const refused: Refusal[] = [];
   const excluded: string[] = [];
   if (s.minAgeMinutes > 0) {
     for (const p of input.packages) {
       if (isExcluded(p.name, s.excludes)) {
-        excluded.push(key(p));
+        excluded.push(shown(p));
         continue;
       }
       const fact = input.published.get(key(p));
@@ -116,7 +119,7 @@ export function judge(input: VerdictInput): Judgement {
           name: p.name,
           version: p.version,
           reason: 'unknown-age',
-          message: `${key(p)}: its publish time is unknown (${fact?.error ?? (fact?.time !== undefined ? `unreadable time "${fact.time}"` : 'not looked up')}), so its age cannot be checked`,
+          message: `${shown(p)}: its publish time is unknown (${fact?.error ?? (fact?.time !== undefined ? `unreadable time "${fact.time}"` : 'not looked up')}), so its age cannot be checked`,
           allow: allowOption(p.name),
         });
       } else if (verdict.young) {
@@ -125,7 +128,7 @@ export function judge(input: VerdictInput): Judgement {
           name: p.name,
           version: p.version,
           reason: 'young',
-          message: `${key(p)} was published ${formatAge(ageMs)} ago (${fact!.time}), less than the minimum release age of ${formatMinutes(s.minAgeMinutes)} (${s.minAgeFrom})`,
+          message: `${shown(p)} was published ${formatAge(ageMs)} ago (${fact!.time}), less than the minimum release age of ${formatMinutes(s.minAgeMinutes)} (${s.minAgeFrom})`,
           allow: allowOption(p.name),
           published: fact!.time!,
           age_minutes: Math.max(0, verdict.ageMinutes),
@@ -144,7 +147,7 @@ export function judge(input: VerdictInput): Judgement {
         name: h.name,
         version: h.version,
         reason: 'malware',
-        message: `${key(h)} is known malware: ${h.title || h.id} (${h.url ?? h.id}${h.source === 'osv' ? ', from the malware_db directory' : ''})`,
+        message: `${shown(h)} is known malware: ${h.title || h.id} (${h.url ?? h.id}${h.source === 'osv' ? ', from the malware_db directory' : ''})`,
         advisory: h.id,
       });
     } else vulns.push(h);

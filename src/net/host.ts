@@ -10,6 +10,7 @@
 // stray colons) is refused outright.
 
 import { isIPv4, isIPv6 } from 'node:net';
+import { clipped } from '../util/untrusted-text.js';
 
 export type Host =
   /** A DNS name: lower case, punycode, no trailing dot. */
@@ -127,11 +128,7 @@ export function sameHost(a: Host, b: Host): boolean {
   return formatHost(a) === formatHost(b);
 }
 
-/**
- * Makes text that came from the network safe to show on a terminal and in a report:
- * control characters (ANSI escapes) become '?', and it is cut to a sane length.
- */
+/** Text that came from the network, made safe to show and cut to a sane length (src/util/untrusted-text.ts). */
 export function printable(text: string, max = 200): string {
-  const clean = text.replace(/[^\u0020-\u007e]/g, '?');
-  return clean.length > max ? `${clean.slice(0, max)}...` : clean;
+  return clipped(text, max);
 }

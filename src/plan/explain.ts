@@ -5,6 +5,7 @@
 import { redactArgs } from '../profiles/npmrc.js';
 import type { Policy } from '../policy/types.js';
 import type { LaunchPlan } from './types.js';
+import { BRIDGE_CODE_SHOWN } from '../backends/sandbox/bridge-port.js';
 
 /** Variables whose values are not secrets and help to understand the jail. */
 const SHOWN_VALUES = /^(PATH|HOME|TMPDIR|USER|LOGNAME|TERM|LANG|NO_COLOR|FORCE_COLOR|COLORTERM|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|PIP_CERT|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|npm_config_(cache|proxy|https_proxy|update_notifier|fund|store_dir|package_import_method|nodedir|registry)|PIP_CACHE_DIR|PIP_DISABLE_PIP_VERSION_CHECK|PIP_NO_INPUT|YARN_[A-Z_]+|XDG_CACHE_HOME)$/;
@@ -26,6 +27,39 @@ export function environmentView(p: Policy, plan?: LaunchPlan): { name: string; v
   return Object.keys(vars)
     .sort()
     .map((name) => (SHOWN_VALUES.test(name) ? { name, value: vars[name]! } : { name }));
+}
+
+/**
+ * A launch plan as --explain --json prints it, and as the report records each step's
+ * jail: the same function, so that what was explained is what can be compared with what
+ * ran. No secret is in it (see ./types.ts). The bridge's compiled source, an argument of
+ * the outer layer, is named rather than printed (--explain plans with the name already).
+ */
+export function planJson(plan: LaunchPlan, seccomp: readonly string[] = [], bridgeCode?: string): PlanJson {
+  const shown = (arg: string) => (bridgeCode !== undefined && arg === bridgeCode ? BRIDGE_CODE_SHOWN : arg);
+  return {
+    argv: redactArgs(plan.argv.map(shown)),
+    jail_args: plan.jailArgs ? redactArgs(plan.jailArgs) : null,
+    cwd: plan.cwd,
+    descriptors: plan.fds.map((f, i) => ({ fd: 3 + i, kind: f.kind, purpose: f.purpose, ...(f.kind === 'data' ? { bytes: f.data.length } : {}) })),
+    mounts: plan.mounts,
+    namespaces: plan.namespaces,
+    hardening: plan.hardening,
+    lifetime: plan.lifetime,
+    seccomp: [...seccomp],
+  };
+}
+
+export interface PlanJson {
+  readonly argv: readonly string[];
+  readonly jail_args: readonly string[] | null;
+  readonly cwd: string;
+  readonly descriptors: readonly { fd: number; kind: string; purpose: string; bytes?: number }[];
+  readonly mounts: LaunchPlan['mounts'];
+  readonly namespaces: readonly string[];
+  readonly hardening: readonly string[];
+  readonly lifetime: LaunchPlan['lifetime'];
+  readonly seccomp: readonly string[];
 }
 
 export function explainJson(p: Policy, plan: LaunchPlan, extra: { seccomp?: string[] } = {}): unknown {
@@ -50,21 +84,11 @@ export function explainJson(p: Policy, plan: LaunchPlan, extra: { seccomp?: stri
     },
     warnings: p.warnings,
     phases: p.phases.map((ph) => ({ name: ph.name, network: ph.network, credentials: ph.credentials, cache_writable: ph.cacheWritable, describe: ph.describe })),
-    plan: {
-      argv: redactArgs(plan.argv),
-      jail_args: plan.jailArgs ? redactArgs(plan.jailArgs) : null,
-      cwd: plan.cwd,
-      descriptors: plan.fds.map((f, i) => ({ fd: 3 + i, kind: f.kind, purpose: f.purpose, ...(f.kind === 'data' ? { bytes: f.data.length } : {}) })),
-      mounts: plan.mounts,
-      namespaces: plan.namespaces,
-      hardening: plan.hardening,
-      lifetime: plan.lifetime,
-      seccomp: extra.seccomp ?? [],
-    },
+    plan: planJson(plan, extra.seccomp),
   };
 }
 
-export function explainText(p: Policy, plan: LaunchPlan, extra: { seccomp?: string[] } = {}): string {
+export function explainText(p: Policy, plan: LaunchPlan, extra: { seccomp?: string[]; staged?: boolean } = {}): string {
   const out: string[] = [];
   const section = (title: string) => out.push('', title);
   const item = (text: string) => out.push(`  ${text}`);
@@ -94,8 +118,7 @@ export function explainText(p: Policy, plan: LaunchPlan, extra: { seccomp?: stri
   section('File system');
   for (const m of plan.mounts) item(`${m.where.padEnd(30)} ${m.what}${m.from ? `  ${m.from}` : ''}`);
   item(`project: ${p.project.dir}`);
-  const staged = (p.backend === 'sandbox' && p.rootDir === undefined) || p.backend === 'landlock';
-  if (staged) item(`  writes kept after review: ${p.project.write.join(' ') || '(none)'}`);
+  if (extra.staged) item(`  writes kept after review: ${p.project.write.join(' ') || '(none)'}`);
   else if (p.backend === 'none') item('  writes: anywhere you can write, not reviewed');
   else item(`  writes: straight to the project, wherever ${p.user.name} may write; NOT staged or reviewed (the ${p.backend} backend with a jail root)`);
   if (p.backend !== 'none') item(`  hidden: ${p.project.hide.join(' ')}`);
@@ -128,7 +151,7 @@ export function explainText(p: Policy, plan: LaunchPlan, extra: { seccomp?: stri
 
   section('Launch');
   item(`argv: ${redactArgs(plan.argv).join(' ')}`);
-  if (plan.jailArgs) item(`bubblewrap arguments (passed on fd 3): ${redactArgs(plan.jailArgs).join(" ")}`);
+  if (plan.jailArgs) item(`bubblewrap arguments (passed on fd 3): ${redactArgs(plan.jailArgs).join(' ')}`);
   plan.fds.forEach((f, i) => item(`fd ${3 + i}: ${f.purpose}${f.kind === 'data' ? ` (${f.data.length} bytes)` : ''}`));
   return out.join('\n') + '\n';
 }

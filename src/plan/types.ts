@@ -13,7 +13,9 @@ export type FdSpec =
   /** A pipe the child writes "ready\n" to (the network bridge). */
   | { readonly kind: 'ready'; readonly purpose: string }
   /** A pipe we write once every 'ready' pipe has said so (bwrap --block-fd). */
-  | { readonly kind: 'gate'; readonly purpose: string };
+  | { readonly kind: 'gate'; readonly purpose: string }
+  /** A Node IPC channel to the bridge, which hands client connections over it (src/net/bridge-handover.ts). */
+  | { readonly kind: 'channel'; readonly purpose: string };
 
 export interface MountLine {
   readonly where: string;

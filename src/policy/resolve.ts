@@ -5,8 +5,7 @@
 // HostFacts so tests can state them.
 
 import { join } from 'node:path';
-import type { CliOptions } from '../cli/args.js';
-import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_SAFE_PACKAGE_FAILED } from '../cli/exit-codes.js';
+import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_SAFE_PACKAGE_FAILED } from '../exit-codes.js';
 import { DEFAULT_LIMITS } from '../config/layer.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { UserEntry } from '../host/users.js';
@@ -24,16 +23,17 @@ import { namedPaths } from './named-paths.js';
 import { buildEnvironment, SANE_PATH } from './environment.js';
 import type { BackendName, ChrootSetup, Invoker, JailUser, Policy } from './types.js';
 import { shellQuote } from '../util/shell-quote.js';
+import { SafePackageError } from '../errors.js';
 
-export class PolicyError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number = EXIT_SAFE_PACKAGE_FAILED,
-    readonly fix?: string,
-  ) {
-    super(message);
-  }
+/** What was asked for cannot be done as asked. */
+/** What the command line asks of a run, as far as the policy needs it (the CLI's options satisfy it). */
+export interface RunRequest {
+  /** The program and its arguments (with no exe configured, the first is the program). */
+  readonly positionals: readonly string[];
+  readonly quiet: boolean;
 }
+
+export class PolicyError extends SafePackageError {}
 
 /** docs/promises.md#p13-hide-defaults: hidden from the jail even though they sit in the project. */
 export const DEFAULT_HIDE = [
@@ -172,7 +172,7 @@ function chooseBackend(
  * `fallback`: the sandbox was tried for this run and cannot work here (the reason); auto
  * then takes the landlock backend (cli/main.ts).
  */
-export function resolvePolicy(cli: CliOptions, config: ResolvedConfig, host: HostFacts, fallback?: string): Policy {
+export function resolvePolicy(cli: RunRequest, config: ResolvedConfig, host: HostFacts, fallback?: string): Policy {
   const warnings: string[] = [];
   const v = config.values;
 

@@ -8,6 +8,7 @@ import type { Policy } from '../policy/types.js';
 import type { Outcome } from '../run/launch.js';
 import { redactArgs } from '../profiles/npmrc.js';
 import type { Judgement } from '../judge/verdict.js';
+import type { PlanJson } from '../plan/explain.js';
 
 export const REPORT_SCHEMA = 'safe-package/report@1';
 
@@ -84,6 +85,8 @@ export interface StepRecord {
   readonly package?: string;
   readonly status: number;
   readonly duration_ms: number;
+  /** The jail the step ran in, exactly as `--explain --json` prints a plan (src/plan/explain.ts planJson). */
+  readonly jail?: PlanJson;
 }
 
 export interface ReportExtras {

@@ -5,35 +5,10 @@
 import type { Report } from './report.js';
 import { judgementLines } from '../judge/summary.js';
 
-/** Replaces control characters and escape sequences with visible \xNN forms. Pure. */
-export function neutralise(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) => {
-    const code = ch.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
-}
-
-export interface Style {
-  readonly bold: (s: string) => string;
-  readonly red: (s: string) => string;
-  readonly yellow: (s: string) => string;
-  readonly green: (s: string) => string;
-  readonly dim: (s: string) => string;
-}
-
-export const PLAIN: Style = { bold: (s) => s, red: (s) => s, yellow: (s) => s, green: (s) => s, dim: (s) => s };
-export const COLOUR: Style = {
-  bold: (s) => `\x1b[1m${s}\x1b[22m`,
-  red: (s) => `\x1b[31m${s}\x1b[39m`,
-  yellow: (s) => `\x1b[33m${s}\x1b[39m`,
-  green: (s) => `\x1b[32m${s}\x1b[39m`,
-  dim: (s) => `\x1b[2m${s}\x1b[22m`,
-};
-
-export function chooseStyle(isTTY: boolean, env: Readonly<Record<string, string | undefined>>): Style {
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return PLAIN;
-  return isTTY ? COLOUR : PLAIN;
-}
+export { neutralise } from '../util/untrusted-text.js';
+import { neutralise } from '../util/untrusted-text.js';
+export { chooseStyle, COLOUR, PLAIN, type Style } from './style.js';
+import type { Style } from './style.js';
 
 function seconds(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`;
@@ -61,7 +36,8 @@ export function summaryLines(r: Report, style: Style, quiet: boolean): string[] 
   const head = `safe-package: ${n(program)} ${ok ? style.green(status) : style.red(status)} in ${seconds(r.duration_ms)}`;
   out.push(`${head} ${style.dim(`[${r.backend}, ${r.user.name}${r.phases.join() !== 'run' ? `, ${r.phases.join(' + ')}` : ''}]`)}`);
 
-  if (r.judgement) out.push(...judgementLines(r.judgement, style, quiet));
+  // pip has one phase: an sdist's build ran (in the jail) before the judgement could.
+  if (r.judgement) out.push(...judgementLines(r.judgement, style, quiet, r.command.profile === 'pip' ? 'nothing was installed: nothing reached the project or its venv' : undefined));
   // Whose install scripts ran, each in its own jail (npm decides which, under your allowScripts).
   const scripted = r.steps.filter((st) => st.package !== undefined);
   if (!quiet && scripted.length) {

@@ -19,7 +19,7 @@
 // (a dot and the run's id: npm ignores dot-folders there) and are removed before review,
 // so they never reach the project.
 
-import { lstatSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Policy } from '../policy/types.js';
 import { findProgram } from '../host/which.js';
@@ -172,28 +172,5 @@ function exists(path: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/**
- * Takes the build folders out of what the jail wrote, before review (every process of the
- * jail is gone by then). Nothing of them may reach the project.
- */
-export function removeGitBuilds(tree: string, runDir: string): void {
-  const dir = join(tree, buildsDir(runDir));
-  try {
-    if (!lstatSync(dir).isDirectory()) return;
-  } catch {
-    return;
-  }
-  rmSync(dir, { recursive: true, force: true });
-}
-
-/** Names of the build folders left in `tree` (for a check that none is left). */
-export function leftBuilds(tree: string): string[] {
-  try {
-    return readdirSync(join(tree, 'node_modules')).filter((n) => n.startsWith('.safe-package-git-'));
-  } catch {
-    return [];
   }
 }

@@ -10,6 +10,8 @@ import type { LaunchPlan } from '../plan/types.js';
 import { isatty } from 'node:tty';
 import { TerminalFilter } from './terminal-filter.js';
 import { armDeadline } from '../util/deadline.js';
+import type { Socket } from 'node:net';
+import { receiveHandover } from '../net/bridge-handover.js';
 
 export interface Outcome {
   /** Exit status as a shell would report it: the program's own, or 128+N for signal N. */
@@ -33,6 +35,8 @@ export interface LaunchOptions {
   readonly timeoutSeconds: number;
   /** Grace period between the polite signal and SIGKILL, in ms. */
   readonly killGraceMs?: number;
+  /** Serves a client connection the bridge handed over (the proxy's adopt); without it they are closed. */
+  readonly adopt?: (socket: Socket) => void;
 }
 
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
@@ -97,7 +101,7 @@ export function launch(plan: LaunchPlan, options: LaunchOptions): Promise<Outcom
   // the jail gets a pipe and we relay (output through TerminalFilter). Files and pipes
   // are passed as they are: they are not a terminal that obeys escape sequences.
   const relay = [0, 1, 2].map((fd) => plan.backend !== 'none' && isatty(fd));
-  const stdio: StdioOptions = [...relay.map((r) => (r ? ('pipe' as const) : ('inherit' as const))), ...plan.fds.map(() => 'pipe' as const)];
+  const stdio: StdioOptions = [...relay.map((r) => (r ? ('pipe' as const) : ('inherit' as const))), ...plan.fds.map((f) => (f.kind === 'channel' ? ('ipc' as const) : ('pipe' as const)))];
   const env: Record<string, string> = { ...plan.env };
   if ((relay[1] || relay[2]) && env.NO_COLOR === undefined) {
     // Through a pipe tools would drop their colours; the filter lets colours through.
@@ -115,6 +119,10 @@ export function launch(plan: LaunchPlan, options: LaunchOptions): Promise<Outcom
     detached,
     windowsHide: true,
   });
+
+  if (plan.fds.some((f) => f.kind === 'channel')) {
+    child.on('message', (message, handle) => receiveHandover(message, handle, options.adopt ?? ((s) => s.destroy())));
+  }
 
   const relayOut = (from: Readable | null, to: NodeJS.WriteStream) => {
     if (!from) return;

@@ -2,7 +2,7 @@
 // jail side needs to reach it (the bridge).
 
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection, createServer, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { startProxy, type RunningProxy } from '../net/proxy.js';
 import { parseHostRules } from '../net/host-rule.js';
@@ -80,25 +80,17 @@ export interface TcpFront {
 /**
  * The landlock backend has no network namespace to run the bridge in: the proxy is
  * reached on a loopback TCP port of the host instead, and Landlock lets the jail connect
- * to that port only. Each connection is carried to the proxy's Unix socket as it is.
+ * to that port only. Each connection is served by the proxy itself (adopted: no second
+ * socket, no copy), with every check a connection to its Unix socket gets.
  * Anyone on the host can connect too; they get what the proxy grants (the allowlisted
  * registry, no credentials: the proxy adds none).
  */
-export async function startTcpFront(socketPath: string): Promise<TcpFront> {
+export async function startTcpFront(proxy: Pick<RunningProxy, 'adopt'>): Promise<TcpFront> {
   const open = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = createConnection(socketPath);
-    open.add(client).add(upstream);
-    const done = () => {
-      client.destroy();
-      upstream.destroy();
-      open.delete(client);
-      open.delete(upstream);
-    };
-    client.on('error', done).on('close', done);
-    upstream.on('error', done).on('close', done);
-    client.pipe(upstream);
-    upstream.pipe(client);
+  const server = createServer({ noDelay: true }, (client) => {
+    open.add(client);
+    client.once('close', () => open.delete(client));
+    proxy.adopt(client);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -10,18 +10,16 @@ import type { RunningProxy } from '../net/proxy.js';
 import type { BlockedConnection, ContactedHost, StepRecord, WriteRecord } from '../report/report.js';
 import { redactArgs } from '../profiles/npmrc.js';
 import { launch, type Outcome } from './launch.js';
-import { makePlan, prepare } from './plan.js';
+import { prepareBackend } from '../backends/index.js';
+import { checkReportWritable } from '../host/preflight.js';
+import { planJson, type PlanJson } from '../plan/explain.js';
 import { createStage, stagingChoice, keepFreshIfUsed, removeStage, stagedNothing, startFresh, upperOf } from '../stage/stage-dirs.js';
 import { backgroundWriteback } from './writeback.js';
 import { checkStepBinds } from '../stage/step-binds.js';
-import { gitBuildSteps, gitFetchSteps, inBuilds, removeGitBuilds } from './git-deps.js';
+import { gitBuildSteps, gitFetchSteps, inBuilds } from './git-deps.js';
+import { removeGitBuilds } from '../stage/git-builds.js';
 import type { LandlockRun } from '../backends/landlock/shadow-run.js';
 import type { TcpFront } from './network.js';
-
-/** Project writes are staged and reviewed (docs/promises.md#p5-staged-writes); --root-dir keeps the seed's direct writes. */
-export function isStaged(p: Policy): boolean {
-  return (p.backend === 'sandbox' && p.rootDir === undefined) || p.backend === 'landlock';
-}
 
 export interface RunResult {
   /** The last phase that ran (the first that failed, if any failed). */
@@ -101,9 +99,11 @@ function stopped(o: Outcome): boolean {
 export type AfterPhase = (phase: Phase, seen: { readonly upper?: string; readonly lower: string }) => Promise<boolean>;
 
 export async function runPolicy(p: Policy, afterPhase?: AfterPhase): Promise<RunResult> {
-  const staged = isStaged(p);
+  // Fails closed before anything is made; the backend's host facts are read once, here.
+  checkReportWritable(p.output.report);
+  const backend = prepareBackend(p);
+  const staged = backend.staged;
   const notes: string[] = [];
-  const prepared = prepare(p, staged);
   if (p.namedPaths.length) notes.push(`note: read-only in the jail, as you named them: ${p.namedPaths.join(', ')}`);
   if (staged) {
     const where = stagingChoice(p);
@@ -114,8 +114,7 @@ export async function runPolicy(p: Policy, afterPhase?: AfterPhase): Promise<Run
   const staging = staged ? await import('../stage/staging.js') : undefined;
   // A commit a crash interrupted is finished or undone before anything touches the project.
   if (staging) notes.push(...(await staging.recoverInterrupted(p)));
-  // The chroot backend stages nothing; its run directory holds only the proxy's socket.
-  const runDir = p.backend === 'sandbox' || p.backend === 'landlock' || (p.backend === 'chroot' && p.network.proxied) ? createStage(p) : undefined;
+  const runDir = backend.backend.needsRunDir(p) ? createStage(p) : undefined;
   const landlock = p.backend === 'landlock' && runDir ? await import('../backends/landlock/shadow-run.js') : undefined;
   // The landlock backend: fresh directories (npm ci's node_modules) start empty in the shadow.
   const shadow = landlock ? landlock.prepareLandlockRun(p, runDir!, p.phases.flatMap((ph) => ph.freshDirs ?? [])) : undefined;
@@ -138,7 +137,7 @@ export async function runPolicy(p: Policy, afterPhase?: AfterPhase): Promise<Run
     // Backends without a network namespace reach the proxy over loopback TCP.
     if ((!shadow && p.backend !== 'chroot') || !proxy || !net) return undefined;
     let front = fronts.get(scope);
-    if (!front) fronts.set(scope, (front = await net.startTcpFront(proxy.socketPath)));
+    if (!front) fronts.set(scope, (front = await net.startTcpFront(proxy)));
     return front.port;
   };
   const writeback = backgroundWriteback();
@@ -157,24 +156,24 @@ export async function runPolicy(p: Policy, afterPhase?: AfterPhase): Promise<Run
         const bridge = proxy && net && p.backend === 'sandbox' ? net.bridgeSpec(proxy.socketPath) : undefined;
         const proxyPort = await frontFor(phase.network, proxy);
         const paths = {
-          ...prepared,
           ...(runDir ? { runDir } : {}),
-          staged: staged && runDir !== undefined,
           ...(bridge ? { bridge } : {}),
           ...(shadow ? { landlock: shadow.stepDirs(phase) } : {}),
           ...(proxyPort !== undefined ? { proxyPort } : {}),
         };
         // A package's folders, looked at again now: earlier steps changed the tree.
+        let jail: PlanJson | undefined;
         const binds = writable && runDir && !shadow ? checkStepBinds(upperOf(runDir), p.project.dir, writable) : undefined;
         if (binds && !binds.ok) {
           outcome = { status: 125, setupFailed: true, timedOut: false, forwarded: [], durationMs: 0, setupProblem: `the scripts of ${pkg ?? 'a package'} were not run: ${binds.problem}` };
         } else {
           // A git build's own node_modules is the build's, not other packages' copies.
           const readOnlyInside = binds?.ok ? binds.readOnlyInside.filter((rel) => !inBuilds(runDir!, rel)) : [];
-          const { plan } = makePlan(p, paths, { phase, command, ...(writable ? { writable } : {}), ...(readOnlyInside.length ? { readOnlyInside } : {}) });
+          const { plan, seccomp } = backend.planStep(paths, { phase, command, ...(writable ? { writable } : {}), ...(readOnlyInside.length ? { readOnlyInside } : {}) });
+          jail = planJson(plan, seccomp, bridge?.code);
           const remaining = Math.max(1, p.limits.timeout - (Date.now() - started) / 1000);
           // When launch returns, every process of the jail is gone.
-          outcome = await launch(plan, { timeoutSeconds: remaining });
+          outcome = await launch(plan, { timeoutSeconds: remaining, ...(proxy ? { adopt: (s) => proxy.adopt(s) } : {}) });
         }
         // What the jail staged goes to disk while the next jail or the review runs. sync
         // holds the directory it is given open: the run directory, never the upper
@@ -188,6 +187,7 @@ export async function runPolicy(p: Policy, afterPhase?: AfterPhase): Promise<Run
           ...(pkg ? { package: pkg } : {}),
           status: outcome.status,
           duration_ms: outcome.durationMs,
+          ...(jail ? { jail } : {}),
         });
         if (stopped(outcome)) break;
       }

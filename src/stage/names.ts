@@ -8,6 +8,8 @@
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+export { neutraliseBytes as printable } from '../util/untrusted-text.js';
+
 /** The problem with one path segment, or null when it is acceptable. */
 export function nameProblem(name: Uint8Array): string | null {
   if (name.length === 0) return 'empty name';
@@ -49,46 +51,3 @@ export function relPathProblem(path: string): string | null {
   return null;
 }
 
-/**
- * Shows bytes so that printing them is harmless: control characters, escape sequences,
- * bidirectional controls and invalid UTF-8 become `\xNN` / `\u{NNNN}`, backslash becomes `\\`.
- */
-export function printable(bytes: Uint8Array): string {
-  let out = '';
-  let i = 0;
-  while (i < bytes.length) {
-    const len = utf8SequenceLength(bytes, i);
-    if (len === 0) {
-      out += `\\x${bytes[i]!.toString(16).padStart(2, '0')}`;
-      i += 1;
-      continue;
-    }
-    const ch = utf8.decode(bytes.subarray(i, i + len));
-    const cp = ch.codePointAt(0)!;
-    if (ch === '\\') out += '\\\\';
-    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`;
-    else if ((cp >= 0x80 && cp <= 0x9f) || /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/.test(ch)) {
-      out += `\\u{${cp.toString(16)}}`;
-    } else out += ch;
-    i += len;
-  }
-  return out;
-}
-
-/** Length of a valid UTF-8 sequence at i, or 0 when the byte there does not start one. */
-function utf8SequenceLength(b: Uint8Array, i: number): number {
-  const c = b[i]!;
-  let len: number;
-  if (c < 0x80) return 1;
-  else if (c >= 0xc2 && c <= 0xdf) len = 2;
-  else if (c >= 0xe0 && c <= 0xef) len = 3;
-  else if (c >= 0xf0 && c <= 0xf4) len = 4;
-  else return 0;
-  if (i + len > b.length) return 0;
-  try {
-    utf8.decode(b.subarray(i, i + len));
-    return len;
-  } catch {
-    return 0;
-  }
-}

@@ -23,9 +23,10 @@
 // Nothing here walks the tree: review lstat()s every entry once, and the commit sets
 // owners on what it carries.
 
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { holdersOf } from './process-refs.js';
+import { readMountinfo } from '../host/mountinfo.js';
 
 export interface SecureStagingInput {
   /** The overlay's upper directory as the jail left it. */
@@ -92,9 +93,7 @@ export async function secureStagingDir(input: SecureStagingInput): Promise<Secur
 
 /** Is there an overlay mount in our namespace whose upper directory is `dir`? */
 function stillMounted(dir: string): boolean {
-  // mountinfo escapes space, tab, newline and backslash as octal.
-  const escaped = dir.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .some((line) => / - overlay /.test(line) && line.split(/[ ,]/).includes(`upperdir=${escaped}`));
+  const mounts = readMountinfo();
+  if (!mounts) throw new Error('cannot read /proc/self/mountinfo to see whether the staging overlay is still mounted');
+  return mounts.some((m) => m.fsType === 'overlay' && m.superOptions.includes(`upperdir=${dir}`));
 }

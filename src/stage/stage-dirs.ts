@@ -12,7 +12,7 @@ import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, fst
 import { basename, dirname, join } from 'node:path';
 import { PinnedTree } from './fs-at.js';
 import { findTool } from '../host/system-tools.js';
-import { PolicyError } from '../policy/resolve.js';
+import { HostError } from '../errors.js';
 import type { Policy } from '../policy/types.js';
 import { chooseStageRoot, fsInfo, type FsInfo, type StageChoice } from '../host/fs-type.js';
 import { shellQuote } from '../util/shell-quote.js';
@@ -57,7 +57,7 @@ export function chooseStagingFor(usual: string, uid: number | undefined): StageC
 }
 
 /** No directory here can hold the overlay's upper layer (auto then takes the landlock backend). */
-export class StagingUnavailableError extends PolicyError {}
+export class StagingUnavailableError extends HostError {}
 
 export function stageRootFor(p: Policy): string {
   const c = stagingChoice(p);
@@ -71,7 +71,7 @@ function ensureRootOwnedDir(dir: string, mode: number): void {
   // A pre-created symlink or someone else's directory here would let them redirect or
   // watch our staging: refuse.
   if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) {
-    throw new PolicyError(`${dir} must be a directory owned by root and not writable by others`, undefined, `sudo rm -rf ${shellQuote(dir)} (safe-package recreates it)`);
+    throw new HostError(`${dir} must be a directory owned by root and not writable by others`, undefined, `sudo rm -rf ${shellQuote(dir)} (safe-package recreates it)`);
   }
 }
 
@@ -105,7 +105,7 @@ export function createStage(p: Policy): string {
     // In a shared directory (/dev/shm) another user could have made it first.
     const st = lstatSync(root);
     if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) {
-      throw new PolicyError(`${root} must be a directory of yours that nobody else can enter`, undefined, `remove it (rm -rf ${shellQuote(root)}); safe-package recreates it`);
+      throw new HostError(`${root} must be a directory of yours that nobody else can enter`, undefined, `remove it (rm -rf ${shellQuote(root)}); safe-package recreates it`);
     }
   }
   // Interrupted commits never need these: recovery works from the journal and the

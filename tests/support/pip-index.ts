@@ -26,7 +26,18 @@ export const SYSTEM_WHEELS_DIR = '/usr/share/python-wheels';
 export interface PipIndexOptions {
   /** Also serve setuptools and wheel from SYSTEM_WHEELS_DIR (default true). */
   readonly buildTools?: boolean;
+  /**
+   * Upload times (ISO 8601) by file name, served as PEP 700 `upload-time` in the PEP 691
+   * JSON pages; files not named here were uploaded DEFAULT_UPLOAD_AGE_DAYS ago (old
+   * enough for the judgement's default minimum release age of one day).
+   */
+  readonly uploadTimes?: Readonly<Record<string, string>>;
 }
+
+/** How old every served file is unless the test says otherwise. */
+export const DEFAULT_UPLOAD_AGE_DAYS = 400;
+
+export const PEP691_JSON = 'application/vnd.pypi.simple.v1+json';
 
 export interface PipIndex {
   /** `http://127.0.0.1:PORT/simple/` — what `--index-url` takes. */
@@ -36,8 +47,8 @@ export interface PipIndex {
   readonly port: number;
   /** Every request served, as `METHOD /path`, in order: what pip actually fetched. */
   readonly requests: readonly string[];
-  /** Serves one more wheel or sdist. */
-  add(path: string): void;
+  /** Serves one more wheel or sdist (uploaded at `uploadTime`, ISO 8601, when given). */
+  add(path: string, uploadTime?: string): void;
   stop(): Promise<void>;
 }
 
@@ -46,6 +57,7 @@ interface ServedFile {
   readonly filename: string;
   readonly project: string;
   readonly sha256: string;
+  readonly uploadTime: string;
 }
 
 /** The normalised project a wheel (`name-ver-...whl`) or sdist (`name-ver.tar.gz`) belongs to. */
@@ -120,6 +132,13 @@ function page(res: ServerResponse, links: ReadonlyArray<[href: string, text: str
   res.end(`<!DOCTYPE html>\n<html><body>\n${body.join('\n')}\n</body></html>\n`);
 }
 
+/** The version in a served file's name (`name-1.0-py3-none-any.whl`, `name-1.0.tar.gz`). */
+function versionOfServed(f: ServedFile): string {
+  if (f.filename.endsWith('.whl')) return f.filename.split('-')[1] ?? '';
+  const stem = f.filename.replace(/\.(tar\.gz|zip)$/, '');
+  return stem.slice(stem.lastIndexOf('-') + 1);
+}
+
 export async function startPipIndex(
   packages: readonly string[],
   options: PipIndexOptions = {},
@@ -127,7 +146,8 @@ export async function startPipIndex(
   const files = new Map<string, ServedFile>();
   const requests: string[] = [];
 
-  const add = (path: string): void => {
+  const oldEnough = new Date(Date.now() - DEFAULT_UPLOAD_AGE_DAYS * 86_400_000).toISOString();
+  const add = (path: string, uploadTime?: string): void => {
     const filename = basename(path);
     const data = readFileSync(path);
     files.set(filename, {
@@ -135,6 +155,7 @@ export async function startPipIndex(
       filename,
       project: projectOfFile(filename),
       sha256: createHash('sha256').update(data).digest('hex'),
+      uploadTime: uploadTime ?? options.uploadTimes?.[filename] ?? oldEnough,
     });
   };
   for (const path of options.buildTools === false ? [] : systemBuildToolWheels()) add(path);
@@ -170,6 +191,18 @@ export async function startPipIndex(
       const mine = served.filter((f) => f.project === normalized);
       if (mine.length === 0) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end(`no project ${normalized}\n`);
+        return;
+      }
+      // PEP 691: JSON to a client that asks for it (pip 22.2+ does), with PEP 700's upload-time.
+      if ((req.headers.accept ?? '').includes(PEP691_JSON)) {
+        const body = JSON.stringify({
+          meta: { 'api-version': '1.1' },
+          name: normalized,
+          versions: [...new Set(mine.map((f) => versionOfServed(f)))],
+          files: mine.map((f) => ({ filename: f.filename, url: `/files/${encodeURIComponent(f.filename)}`, hashes: { sha256: f.sha256 }, 'upload-time': f.uploadTime })),
+        });
+        res.writeHead(200, { 'content-type': PEP691_JSON });
+        res.end(body);
         return;
       }
       page(res, mine.map((f) => [`/files/${encodeURIComponent(f.filename)}#sha256=${f.sha256}`, f.filename]));

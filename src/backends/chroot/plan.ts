@@ -1,5 +1,4 @@
-// Policy → LaunchPlan for the chroot backend (the seed's mechanism, done properly), and
-// for the none backend. Pure.
+// Policy → LaunchPlan for the chroot backend (the seed's mechanism, done properly). Pure.
 //
 // The chroot backend runs the program in a jail directory built by `safe-package jail
 // create`, confined by sp-confine (native/sp-confine.c), which needs no namespaces:
@@ -118,20 +117,5 @@ export function planChroot(input: ChrootInput): LaunchPlan {
     ].filter(Boolean),
     lifetime: 'supervisor',
     mainProcess: mounts && input.unshare ? 'child-of-spawned' : 'spawned',
-  };
-}
-
-export function planNone(p: Policy): LaunchPlan {
-  return {
-    backend: 'none',
-    argv: [p.command.path, ...p.command.args],
-    env: p.env.vars,
-    cwd: p.cwd,
-    fds: [],
-    mounts: [{ where: '/', what: 'bind', from: 'the host, unrestricted' }],
-    namespaces: [],
-    hardening: ['environment cleared to the keep list; nothing else'],
-    lifetime: 'none',
-    mainProcess: 'spawned',
   };
 }

@@ -7,15 +7,15 @@
 import { lstatSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Policy } from '../../policy/types.js';
-import { PolicyError } from '../../policy/resolve.js';
-import { EXIT_SAFE_PACKAGE_FAILED } from '../../cli/exit-codes.js';
+import { HostError } from '../../errors.js';
+import { EXIT_SAFE_PACKAGE_FAILED } from '../../exit-codes.js';
 
 export function prepareChrootProject(p: Policy, hidden: readonly { path: string }[]): void {
   const c = p.chroot!;
   const root = p.rootDir!;
   if (!c.namespaces && hidden.length > 0) {
     const names = hidden.slice(0, 5).map((h) => relative(p.project.dir, h.path));
-    throw new PolicyError(
+    throw new HostError(
       `the project holds files safe-package hides (${names.join(', ')}${hidden.length > 5 ? ', ...' : ''}), and this host allows no mounts to cover them in the chroot`,
       EXIT_SAFE_PACKAGE_FAILED,
       'use the landlock backend (--backend landlock), which keeps them out of reach without mounts, or move them out of the project',
@@ -34,7 +34,7 @@ export function prepareChrootProject(p: Policy, hidden: readonly { path: string 
       continue;
     }
     if (!st.isDirectory()) {
-      throw new PolicyError(`${dir} in the jail is not a directory (the project's mount point)`, EXIT_SAFE_PACKAGE_FAILED, `remove it from the jail: rm ${dir}`);
+      throw new HostError(`${dir} in the jail is not a directory (the project's mount point)`, EXIT_SAFE_PACKAGE_FAILED, `remove it from the jail: rm ${dir}`);
     }
   }
 }

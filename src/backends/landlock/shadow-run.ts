@@ -13,7 +13,7 @@ import { secureStagingDir } from '../../stage/secure.js';
 import { helperPath } from '../../confine/helper.js';
 import { requireTool } from '../../host/system-tools.js';
 import { findHidden } from '../../host/layout.js';
-import { projectNpmrcOverride } from '../../run/preflight.js';
+import { projectNpmrcOverride } from '../../host/preflight.js';
 import { removeStage, stageRootFor, upperOf } from '../../stage/stage-dirs.js';
 
 export interface LandlockRun {

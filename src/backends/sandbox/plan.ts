@@ -57,22 +57,20 @@ export const OVERLAY_OPTIONS = 'lowerdir=lower,upperdir=upper,workdir=work,userx
  * builder. The script is made of constant fragments: every value (paths, the bridge's
  * code) reaches it as a positional parameter, never as text to be parsed.
  *   $1 mount(8)   $2 overlay options   $3 node   $4 bridge code   $5 proxy socket   $6 port
- * The bridge writes "ready" on fd 4 (a pipe to safe-package), which the script then
- * closes so the jail does not inherit it; the jail builder waits on fd 5 (--block-fd)
- * until safe-package has seen "ready".
+ * The bridge writes "ready" on fd 4 (a pipe to safe-package) and hands each connection
+ * to safe-package's proxy over fd 6 (a Node IPC channel, named to it by NODE_CHANNEL_FD);
+ * the script then closes both and drops the channel's variables, so the jail inherits
+ * neither; the jail builder waits on fd 5 (--block-fd) until safe-package has seen "ready".
  */
 export const SCRIPT_MOUNT = '"$1" -t overlay overlay -o "$2" merged || exit 125; ';
 // NODE_EXTRA_CA_CERTS= : the bridge never speaks TLS, and parsing a CA bundle costs Node
 // tens of milliseconds at start.
-export const SCRIPT_BRIDGE = 'NODE_EXTRA_CA_CERTS= "$3" --input-type=module -e "$4" bridge "$5" "$6" </dev/null >&4 2>/dev/null & exec 4>&-; ';
+export const SCRIPT_BRIDGE = 'NODE_EXTRA_CA_CERTS= "$3" --input-type=module -e "$4" bridge "$5" "$6" </dev/null >&4 2>/dev/null & exec 4>&- 6>&-; unset NODE_CHANNEL_FD NODE_CHANNEL_SERIALIZATION_MODE; ';
 export const SCRIPT_EXEC = 'shift 6; exec "$@"';
 
 /** A path the user named outside the project, bound read-only at its own path. */
-export interface NamedBind {
-  readonly path: string;
-  /** Entries inside it that match the hide patterns: covered as in the project. */
-  readonly hidden: readonly { readonly path: string; readonly dir: boolean }[];
-}
+import type { NamedBind } from '../../host/layout.js';
+export type { NamedBind };
 
 export interface SandboxInput {
   readonly policy: Policy;
@@ -154,9 +152,10 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
   const args: string[] = [];
   const fds: FdSpec[] = [];
   if (input.bridge) {
-    // fd 4 and 5: fixed numbers, the script above names them.
+    // fd 4, 5 and 6: fixed numbers, the script above names them.
     fds.push({ kind: 'ready', purpose: 'network bridge readiness (the bridge writes "ready")' });
     fds.push({ kind: 'gate', purpose: 'jail start gate (--block-fd): opened once the bridge is ready' });
+    fds.push({ kind: 'channel', purpose: "the bridge hands each client connection to the proxy (IPC channel; closed before the jail starts)" });
   }
   const mounts: MountLine[] = [];
   // fd 3 carries bubblewrap's own arguments; the rest follow in order.

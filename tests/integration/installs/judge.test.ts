@@ -11,6 +11,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { connect as netConnect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import { installScriptPackage, type FixturePackage } from '../../support/fixture-packages.js';
@@ -204,6 +206,45 @@ describe('the judgement of what the download phase resolved', () => {
     } finally {
       await registry.setAdvisories({});
     }
+  });
+
+  test("the judgement's own requests go through the user's proxy (HTTP_PROXY, a loopback CONNECT proxy)", async () => {
+    const tunnels: string[] = [];
+    const proxy = createHttpServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req, client, head) => {
+      tunnels.push(req.url ?? '');
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = netConnect(Number(port), host!, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((ok) => proxy.listen(0, '127.0.0.1', ok));
+    try {
+      const port = (proxy.address() as AddressInfo).port;
+      const r = await runAsUser(installedCli(), ['check', '--json'], { cwd: pinned, env: env({ HTTP_PROXY: `http://127.0.0.1:${port}`, XDG_CACHE_HOME: work.userDir('cache-proxy') }) });
+      assert.equal(r.status, 4, describeRun('HTTP_PROXY=… safe-package check', r));
+      const registryHost = new URL(registry.url).host;
+      assert.ok(tunnels.length >= 2 && tunnels.every((t) => t === registryHost), `tunnels: ${tunnels.join(', ')}`);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise<void>((ok) => proxy.close(() => ok()));
+    }
+  });
+
+  test('safe-package check --report FILE writes the judgement to the file', async () => {
+    const file = join(reports, 'check-report.json');
+    const r = await check(['--report', file], pinned);
+    assert.equal(r.status, 4, describeRun('safe-package check --report', r));
+    assert.ok(existsSync(file), 'check --report wrote no file');
+    const written = JSON.parse(readFileSync(file, 'utf8')) as { schema: string; judgement: Judgement };
+    assert.equal(written.schema, 'safe-package/check@1');
+    assert.equal(written.judgement.verdict, 'refused');
+    assert.deepEqual(written.judgement.refused.map((x) => `${x.name}@${x.version}`), ['fj-young@1.0.0']);
   });
 
   test('safe-package check: non-zero on a young lockfile entry, 0 when everything is mature; metadata comes from the cache the second time', async () => {

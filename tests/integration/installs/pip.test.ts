@@ -203,7 +203,11 @@ describe('pip through safe-package into a virtual environment in the project', (
     assert.match(top.reason, /write rules/);
     assert.match(r.stderr, /discarded/);
 
-    const strict = await runWrapped(['--strict'], 'pip3', ['install', '--no-cache-dir', '--target', './vendor-libs', 'fx-top'], {
+    // --strict refuses a pip install whose known malware nothing checked (Python indexes
+    // have no advisory endpoint): a malware_db directory is that check.
+    const osv = work.userDir('osv');
+    writeFileSync(join(osv, 'MAL-2026-0000.json'), JSON.stringify({ id: 'MAL-2026-0000', affected: [{ package: { ecosystem: 'PyPI', name: 'fx-unrelated' }, versions: ['9'] }] }));
+    const strict = await runWrapped(['--strict', '--malware-db', osv], 'pip3', ['install', '--no-cache-dir', '--target', './vendor-libs', 'fx-top'], {
       cwd: project,
       env: pipEnv({ XDG_CACHE_HOME: work.userDir('cache-target') }),
       reportFile: join(reports, 'target-strict.json'),

@@ -9,6 +9,7 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { receiveHandover } from '../../../src/net/bridge-handover.js';
 
 export const BRIDGE_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '../../../src/net/jail-bridge.js');
 
@@ -206,9 +207,19 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts jail-bridge.js as a child on a free loopback port; resolves after "ready\n". */
-export async function startBridge(socketPath: string, script = BRIDGE_SCRIPT): Promise<{ port: number; child: ChildProcessWithoutNullStreams; stdout: () => string; exited: Promise<number | null> }> {
+/**
+ * Starts the bridge on a free port. With `adopt`, as safe-package's sandbox backend does:
+ * with an IPC channel, over which it hands each connection to `adopt` (the proxy's).
+ * Without, it carries connections to the proxy's Unix socket.
+ */
+export async function startBridge(
+  socketPath: string,
+  script = BRIDGE_SCRIPT,
+  adopt?: (socket: Socket) => void,
+): Promise<{ port: number; child: ChildProcessWithoutNullStreams; stdout: () => string; exited: Promise<number | null> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [script, socketPath, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, socketPath, String(port)], { stdio: adopt ? ['pipe', 'pipe', 'pipe', 'ipc'] : ['pipe', 'pipe', 'pipe'] }) as ChildProcessWithoutNullStreams;
+  if (adopt) child.on('message', (message, handle) => receiveHandover(message, handle, adopt));
   let stdout = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {

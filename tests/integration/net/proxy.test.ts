@@ -32,11 +32,13 @@ before(async () => {
     },
     resolve: dns.resolver,
   });
-  bridge = await startBridge(socketPath);
+  // As in a real run: the bridge hands its connections to the proxy.
+  bridge = await startBridge(socketPath, undefined, (s) => proxy.adopt(s));
 });
 
 after(async () => {
   bridge.child.stdin.end();
+  bridge.child.disconnect();
   await bridge.exited;
   await proxy.close();
   await Promise.all([http.close(), echo.close(), dns.close()]);

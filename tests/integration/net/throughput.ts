@@ -3,7 +3,9 @@
 //
 // Measures a download of `bytes` from a loopback server: direct TCP, a CONNECT tunnel
 // through bridge + proxy (how HTTPS registries are reached), and a plain-HTTP GET through
-// bridge + proxy (how a local http:// registry is reached).
+// bridge + proxy (how a local http:// registry is reached). The bridge hands each
+// connection to the proxy as the sandbox backend's does; the "+socket" paths are the
+// bridge's fallback, carrying bytes over the proxy's Unix socket.
 
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -13,7 +15,7 @@ import { startProxy } from '../../../src/net/proxy.js';
 import { startBridge, startHttpUpstream, streamBytes, tempDir } from './fixtures.js';
 
 export interface Throughput {
-  readonly path: 'direct TCP' | 'CONNECT via bridge+proxy' | 'HTTP GET via bridge+proxy';
+  readonly path: 'direct TCP' | 'CONNECT via bridge+proxy' | 'HTTP GET via bridge+proxy' | 'CONNECT via bridge+socket+proxy' | 'HTTP GET via bridge+socket+proxy';
   readonly bytes: number;
   readonly seconds: number;
   readonly mibPerSecond: number;
@@ -30,7 +32,8 @@ export async function measureThroughput(bytes: number): Promise<Throughput[]> {
   const http = await startHttpUpstream();
   const socketPath = join(dir.path, 'proxy.sock');
   const proxy = await startProxy({ socketPath, policy: { allow: parseHostRules([`127.0.0.1:${sourcePort}`, `127.0.0.1:${http.port}`]) } });
-  const bridge = await startBridge(socketPath);
+  const bridge = await startBridge(socketPath, undefined, (s) => proxy.adopt(s));
+  const carrier = await startBridge(socketPath);
   try {
     const results: Throughput[] = [];
     const record = (path: Throughput['path'], seconds: number, got: number): void => {
@@ -46,10 +49,16 @@ export async function measureThroughput(bytes: number): Promise<Throughput[]> {
     await timed('direct TCP', () => connect({ port: sourcePort, host: '127.0.0.1' }), '');
     await timed('CONNECT via bridge+proxy', viaBridge, `CONNECT 127.0.0.1:${sourcePort} HTTP/1.1\r\n\r\n`);
     await timed('HTTP GET via bridge+proxy', viaBridge, `GET http://127.0.0.1:${http.port}/bytes/${bytes} HTTP/1.1\r\nConnection: close\r\n\r\n`);
+    const viaCarrier = (): Socket => connect({ port: carrier.port, host: '127.0.0.1' });
+    await timed('CONNECT via bridge+socket+proxy', viaCarrier, `CONNECT 127.0.0.1:${sourcePort} HTTP/1.1\r\n\r\n`);
+    await timed('HTTP GET via bridge+socket+proxy', viaCarrier, `GET http://127.0.0.1:${http.port}/bytes/${bytes} HTTP/1.1\r\nConnection: close\r\n\r\n`);
     return results;
   } finally {
-    bridge.child.stdin.end();
-    await bridge.exited;
+    for (const b of [bridge, carrier]) {
+      b.child.stdin.end();
+      b.child.disconnect?.();
+      await b.exited;
+    }
     await proxy.close();
     await http.close();
     await new Promise((resolve) => source.close(resolve));
@@ -92,6 +101,6 @@ function download(socket: Socket, request: string): Promise<number> {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const mib = Number(process.argv[2] ?? 200);
   for (const r of await measureThroughput(mib * 1048576)) {
-    process.stdout.write(`${r.path.padEnd(28)} ${(r.bytes / 1048576).toFixed(0)} MiB in ${r.seconds.toFixed(3)} s = ${r.mibPerSecond.toFixed(0)} MiB/s\n`);
+    process.stdout.write(`${r.path.padEnd(34)} ${(r.bytes / 1048576).toFixed(0)} MiB in ${r.seconds.toFixed(3)} s = ${r.mibPerSecond.toFixed(0)} MiB/s\n`);
   }
 }

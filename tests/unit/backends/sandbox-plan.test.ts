@@ -127,3 +127,15 @@ test('credentials reach only the install phase; the scripts phase has no network
   assert.deepEqual(argPairs(two.jailArgs!, '--ro-bind').find(([, to]) => to === '/home/dev/.cache/safe-package/npm'), ['/home/dev/.cache/safe-package/npm', '/home/dev/.cache/safe-package/npm']);
   assert.deepEqual(two.argv.slice(-2), ['/usr/bin/npm', 'rebuild']);
 });
+
+test('with a bridge: fd 4 ready, 5 gate, 6 the handover channel, and the script closes 4 and 6 and drops the channel variables before the jail', () => {
+  const bridge = { node: '/usr/bin/node', code: '/* bridge */', socket: '/run/x/proxy.sock', port: 3128 };
+  const plan = planSandbox({ policy: policy(), layout, tools: { ...tools, sh: '/bin/sh', mount: '/bin/mount' }, seccomp: Buffer.alloc(8), emptyFile: '/c/empty', bridge });
+  assert.deepEqual(plan.fds.slice(1, 4).map((f) => f.kind), ['ready', 'gate', 'channel']);
+  const script = plan.argv[plan.argv.indexOf('-c') + 1]!;
+  const jailStarts = script.indexOf('exec "$@"');
+  const closes = script.indexOf('exec 4>&- 6>&-');
+  const unsets = script.indexOf('unset NODE_CHANNEL_FD NODE_CHANNEL_SERIALIZATION_MODE');
+  assert.ok(closes > 0 && closes < jailStarts, script);
+  assert.ok(unsets > 0 && unsets < jailStarts, script);
+});

@@ -46,3 +46,13 @@ test('mount points under a directory: not the directory itself, not a look-alike
   assert.deepEqual(mountPointsUnder(points, '/srv'), []);
   assert.equal(mountPointsUnder(points, '/').length, 5);
 });
+
+test('mountinfo: the file system type and its options, unescaped (the one parser, src/host/mountinfo.ts)', async () => {
+  const { parseMountEntries } = await import('../../../src/host/mountinfo.js');
+  const line = '120 30 0:55 / /var/tmp/sp/run\\040a/merged rw,relatime shared:1 - overlay overlay rw,lowerdir=lower,upperdir=/var/tmp/sp/run\\040a/upper\\054x,workdir=work,userxattr';
+  const [m] = parseMountEntries(line);
+  assert.equal(m!.mountPoint, '/var/tmp/sp/run a/merged');
+  assert.equal(m!.fsType, 'overlay');
+  assert.ok(m!.superOptions.includes('upperdir=/var/tmp/sp/run a/upper,x'), m!.superOptions.join(' '));
+  assert.deepEqual(parseMountEntries('25 1 8:1 / / rw - ext4 /dev/sda1 rw,errors=remount-ro')[0], { mountPoint: '/', fsType: 'ext4', superOptions: ['rw', 'errors=remount-ro'] });
+});

@@ -1,13 +1,13 @@
 // Checks and preparations that touch the host, done after the plan is made and before
 // anything runs. Each failure says what is wrong and how to fix it, and nothing runs.
 
-import { accessSync, chmodSync, closeSync, constants, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { PolicyError } from '../policy/resolve.js';
+import { HostError } from '../errors.js';
 import type { Policy } from '../policy/types.js';
-import { writeBlocker, type StatLike } from '../host/permissions.js';
+import { writeBlocker, type StatLike } from './permissions.js';
 import { npmrcHasCredentials, projectNpmrcForJail } from '../profiles/npmrc.js';
-import { mountPointsUnder, parseMountinfo } from '../jail/check.js';
+import { mountPointsUnder, readMountinfo } from './mountinfo.js';
 import { shellQuote } from '../util/shell-quote.js';
 
 function ancestry(path: string): { path: string; st: StatLike }[] {
@@ -26,7 +26,7 @@ function ancestry(path: string): { path: string; st: StatLike }[] {
  * jail user must be able to. When root runs the jail as another user in a root-owned
  * project, stop now rather than fail half-way through an install.
  */
-export class ProjectNotWritableError extends PolicyError {}
+export class ProjectNotWritableError extends HostError {}
 
 export function checkProjectWritable(p: Policy): void {
   if (!p.dropPrivileges) return;
@@ -62,7 +62,7 @@ export function checkStagedOwnership(p: Policy): void {
   // directory, which is the jail user's.
   for (const name of firstSegments) check(join(p.project.dir, name), name);
   if (foreign.length > 0) {
-    throw new PolicyError(
+    throw new HostError(
       `the jail can only change project files owned by ${p.user.name} (uid ${p.user.uid}, gid ${p.user.gid}); not: ${foreign.join(', ')}`,
       undefined,
       `chown -R ${p.user.uid}:${p.user.gid} ${shellQuote(p.project.dir)}   (or run as the files' owner with --user)`,
@@ -77,15 +77,11 @@ export function checkStagedOwnership(p: Policy): void {
  * mounted) in a jail that cannot see it. Say so before anything runs.
  */
 export function checkNoMountsInProject(p: Policy): void {
-  let text: string;
-  try {
-    text = readFileSync('/proc/self/mountinfo', 'utf8');
-  } catch {
-    return; // without /proc the overlay's own error still stops the run
-  }
-  const inside = [...new Set(mountPointsUnder(parseMountinfo(text), p.project.dir).map((m) => relative(p.project.dir, m)))].sort();
+  const mounts = readMountinfo();
+  if (!mounts) return; // without /proc the overlay's own error still stops the run
+  const inside = [...new Set(mountPointsUnder(mounts.map((m) => m.mountPoint), p.project.dir).map((m) => relative(p.project.dir, m)))].sort();
   if (inside.length > 0) {
-    throw new PolicyError(
+    throw new HostError(
       `staged writes cannot include a file system mounted inside the project: ${inside.slice(0, 5).join(', ')}${inside.length > 5 ? `, and ${inside.length - 5} more` : ''}`,
       undefined,
       `unmount it (or mount the volume at the project directory itself, not inside it), then run again`,
@@ -100,51 +96,10 @@ export function checkReportWritable(file: string | undefined): void {
   try {
     accessSync(dir, constants.W_OK | constants.X_OK);
   } catch {
-    throw new PolicyError(`cannot write the report to ${file}: ${dir} is not writable`, undefined, 'give --report a path in a directory you can write');
+    throw new HostError(`cannot write the report to ${file}: ${dir} is not writable`, undefined, 'give --report a path in a directory you can write');
   }
 }
 
-/**
- * Creates safe-package's cache directory for the jail user and the profile's caches in
- * it, private to that user. When root runs the jail as another user, the base
- * /var/cache/safe-package is root's and enterable by all (0755, repaired if it is not:
- * the jail user's bubblewrap must reach its own directory through it); each jail uid
- * gets its own 0700 directory.
- */
-export function prepareCacheDirs(p: Policy): void {
-  if (p.dropPrivileges) {
-    const base = dirname(p.cacheDir);
-    mkdirSync(base, { recursive: true, mode: 0o755 });
-    const b = lstatSync(base);
-    if (!b.isDirectory() || b.uid !== 0) throw new PolicyError(`${base} must be a directory owned by root`, undefined, `sudo rm -rf ${shellQuote(base)} (safe-package recreates it)`);
-    if ((b.mode & 0o777) !== 0o755) chmodSync(base, 0o755);
-  }
-  mkdirSync(p.cacheDir, { recursive: true, mode: 0o700 });
-  // The cache directory belongs to the jail user, who could have put a link where a cache
-  // directory is expected: root looks at and changes it only through a descriptor opened
-  // without following links (a chown by path would give them any file on the host).
-  const own = (dir: string) => {
-    if (!p.dropPrivileges) return;
-    let fd: number;
-    try {
-      fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
-    } catch {
-      throw new PolicyError(`${dir} is not a directory (a symbolic link is not followed)`, undefined, `sudo rm -rf ${shellQuote(dir)} (safe-package recreates it)`);
-    }
-    try {
-      const st = fstatSync(fd);
-      if (st.uid !== p.user.uid || st.gid !== p.user.gid) fchownSync(fd, p.user.uid, p.user.gid);
-    } finally {
-      closeSync(fd);
-    }
-  };
-  own(p.cacheDir);
-  for (const c of p.profile.caches) {
-    const dir = join(p.cacheDir, c.dir);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    own(dir);
-  }
-}
 
 /**
  * The project's .npmrc as the jail sees it, when it has one: without its auth lines
