@@ -72,7 +72,7 @@ async function explain(resolved: Policy, json: boolean, io: Io, fallback?: Fallb
   const { phaseSteps } = await import('../run/run.js');
   const backend = describeBackend(policy);
   const phase = policy.phases[0];
-  const step = phase ? phaseSteps(policy, phase, undefined)[0] : undefined;
+  const step = phase ? [...phaseSteps(policy, phase, undefined)][0] : undefined;
   const planned = backend.planStep(backend.backend.describedPaths(policy), { ...(phase ? { phase } : {}), ...(step ? { command: step.command } : {}) });
   const { explainJson, explainText } = await import('../plan/explain.js');
   const jx = await import('../judge/explain.js');

@@ -1,7 +1,7 @@
 // Paths the user names that lie outside the project (docs/promises.md#p5-staged-writes):
 // a tarball beside it on the command line (`npm install ../x.tgz`), a `file:`/`link:`
 // dependency in the manifest (`"lib": "file:../lib"`), a requirements file
-// (`pip install -r ../requirements.txt`). The jail sees each one read-only at its own
+// (`pip install -r ../requirements.txt`), a local git repository (`git+file:///srv/lib`). The jail sees each one read-only at its own
 // path, never its parent directory, and with the hide patterns applied inside it; the
 // summary says which were bound. Pure: the host's answers come in as functions.
 
@@ -50,6 +50,11 @@ export function namedPathCandidates(input: Omit<NamedPathsInput, 'real'>): strin
       }
     }
     if (a.startsWith('-')) continue;
+    const repo = node ? gitFilePath(a) : undefined;
+    if (repo !== undefined) {
+      out.push(repo);
+      continue;
+    }
     const value = node && /^(file|link):/.test(a) ? a.replace(/^(file|link):/, '') : a;
     if (PATHLIKE.test(value) || (ARCHIVE.test(value) && !value.includes('://'))) out.push(fromCwd(value));
   }
@@ -64,7 +69,9 @@ export function namedPathCandidates(input: Omit<NamedPathsInput, 'real'>): strin
       const deps = m[section];
       if (!deps || typeof deps !== 'object') continue;
       for (const spec of Object.values(deps as Record<string, unknown>)) {
-        if (typeof spec === 'string' && /^(file|link):/.test(spec)) {
+        const repo = typeof spec === 'string' ? gitFilePath(spec) : undefined;
+        if (repo !== undefined) out.push(repo);
+        else if (typeof spec === 'string' && /^(file|link):/.test(spec)) {
           const path = spec.replace(/^(file|link):/, '');
           out.push(isAbsolute(path) ? path : resolve(input.projectDir, path));
         }
@@ -72,6 +79,23 @@ export function namedPathCandidates(input: Omit<NamedPathsInput, 'real'>): strin
     }
   }
   return [...new Set(out)];
+}
+
+/**
+ * The repository a local git dependency names (`git+file:///srv/lib.git#main`): npm
+ * clones it in the download phase, so the jail must see it. Only absolute file URLs (npm
+ * accepts no other). Pure.
+ */
+export function gitFilePath(spec: string): string | undefined {
+  const m = /^git\+file:\/\/(\/[^#]*)(?:#.*)?$/.exec(spec);
+  if (!m) return undefined;
+  let path: string;
+  try {
+    path = decodeURIComponent(m[1]!);
+  } catch {
+    return undefined;
+  }
+  return path.split('/').some((c) => c === '..') || path.includes('\0') ? undefined : path;
 }
 
 const JAIL_OWN = ['/dev', '/proc', '/sys'];

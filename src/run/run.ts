@@ -16,6 +16,8 @@ import { planJson, type PlanJson } from '../plan/explain.js';
 import { createStage, stagingChoice, keepFreshIfUsed, removeStage, stagedNothing, startFresh, upperOf } from '../stage/stage-dirs.js';
 import { backgroundWriteback } from './writeback.js';
 import { checkStepBinds } from '../stage/step-binds.js';
+import { gitBuildSteps, gitFetchSteps, inBuilds } from './git-deps.js';
+import { removeGitBuilds } from '../stage/git-builds.js';
 import type { LandlockRun } from '../backends/landlock/shadow-run.js';
 import type { TcpFront } from './network.js';
 
@@ -45,8 +47,10 @@ interface Step {
  * directories an earlier phase replaced wholesale (their old content is not in the jail's
  * view).
  */
-export function phaseSteps(p: Policy, phase: Phase, runDir: string | undefined, replaced: readonly string[] = [], shadow?: LandlockRun): Step[] {
-  if (phase.program === 'user') return [{ command: { path: p.command.path, args: [...p.command.args] } }];
+export function phaseSteps(p: Policy, phase: Phase, runDir: string | undefined, replaced: readonly string[] = [], shadow?: LandlockRun): Iterable<Step> {
+  const user: Step = { command: { path: p.command.path, args: [...p.command.args] } };
+  // After the download, the git dependencies to build are fetched (run/git-deps.ts).
+  if (phase.program === 'user') return phase.name === 'install' && runDir ? withGitFetch(p, user, runDir, shadow) : [user];
   const tool = p.rebuildTool!;
   if (!runDir) return [];
   const rootScripts = phase.scripts?.kind === 'all';
@@ -70,7 +74,14 @@ export function phaseSteps(p: Policy, phase: Phase, runDir: string | undefined, 
       ...events.filter((e) => e !== 'preinstall').map(root),
     ];
   }
-  return steps.map((s) => (s.kind === 'root' ? root(s.event) : { command: { path: tool, args: ['rebuild', s.name, ...flags] }, writable: s.writable, package: s.name }));
+  const git = gitBuildSteps(p, shadow ? shadow.shadow.dir : upperOf(runDir), runDir, shadow?.touched, flags);
+  return [...git, ...steps.map((s) => (s.kind === 'root' ? root(s.event) : { command: { path: tool, args: ['rebuild', s.name, ...flags] }, writable: s.writable, package: s.name }))];
+}
+
+/** The user's command, then (looked at once it has run) the fetches of the git dependencies it installed. */
+function* withGitFetch(p: Policy, user: Step, runDir: string, shadow: LandlockRun | undefined): Generator<Step> {
+  yield user;
+  yield* gitFetchSteps(p, shadow ? shadow.shadow.dir : upperOf(runDir), runDir, shadow?.touched);
 }
 
 /** Identity of a refusal in the proxy's ledger (it merges repeats into a count). */
@@ -156,7 +167,8 @@ export async function runPolicy(p: Policy, afterPhase?: AfterPhase): Promise<Run
         if (binds && !binds.ok) {
           outcome = { status: 125, setupFailed: true, timedOut: false, forwarded: [], durationMs: 0, setupProblem: `the scripts of ${pkg ?? 'a package'} were not run: ${binds.problem}` };
         } else {
-          const readOnlyInside = binds?.ok ? binds.readOnlyInside : [];
+          // A git build's own node_modules is the build's, not other packages' copies.
+          const readOnlyInside = binds?.ok ? binds.readOnlyInside.filter((rel) => !inBuilds(runDir!, rel)) : [];
           const { plan, seccomp } = backend.planStep(paths, { phase, command, ...(writable ? { writable } : {}), ...(readOnlyInside.length ? { readOnlyInside } : {}) });
           jail = planJson(plan, seccomp, bridge?.code);
           const remaining = Math.max(1, p.limits.timeout - (Date.now() - started) / 1000);
@@ -195,6 +207,7 @@ export async function runPolicy(p: Policy, afterPhase?: AfterPhase): Promise<Run
     const base = { outcome: total, steps, ...records, notes };
     if (!staging || !runDir || total.setupFailed || total.spawnError || held) return base;
     try {
+      removeGitBuilds(shadow ? shadow.shadow.dir : upperOf(runDir), runDir);
       if (shadow && landlock) await landlock.shadowToStage(p, shadow);
       const r = await staging.reviewAndCommit(p, runDir, total, { dev, ino });
       return { ...base, writes: { staged: true, committed: r.committed, discarded: r.discarded, commit_ms: r.commitMs } };

@@ -43,7 +43,8 @@ export function checkLockfile(name: string, text: string, registryHosts: readonl
   }
   const foreign = new Set<string>();
   for (const url of urls) {
-    if (!/^[a-z][a-z0-9+.-]*:/i.test(url) || /^file:/i.test(url)) continue; // a local path
+    // A local path, or a local git repository (git+file:, a path the user named).
+    if (!/^[a-z][a-z0-9+.-]*:/i.test(url) || /^(git\+)?file:/i.test(url)) continue;
     const host = foreignHost(url, registryHosts);
     if (host) foreign.add(host);
   }

@@ -76,6 +76,9 @@ export function landlockEnvironment(p: Policy, phase: Phase | undefined, dirs: P
   for (const c of p.profile.caches) if (env[c.env] !== undefined) env[c.env] = join(p.cacheDir, c.dir);
   const out = withProxyPort(env, proxyPort);
   out.TMPDIR = dirs.tmp;
+  // /etc/gitconfig is out of reach, and git stops at a configuration file it cannot read
+  // (npm clones git dependencies): like the sandbox, whose /etc has none.
+  out.GIT_CONFIG_NOSYSTEM = '1';
   return out;
 }
 

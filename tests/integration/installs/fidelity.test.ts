@@ -7,7 +7,8 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import type { FixturePackage } from '../../support/fixture-packages.js';
@@ -124,6 +125,92 @@ describe('fidelity: the same install bare and through safe-package', () => {
     await run(t, 'file-dep', dirs, ['install']);
     assert.equal(readlinkSync(join(dirs.wrapped, 'node_modules/common')), '../../common');
   });
+
+  // A git dependency whose prepare builds it (bare npm: clone, devDependencies, prepare,
+  // pack). Its prepare also looks for a secret in the environment and for a loopback
+  // service, and writes what it found into the package: bare npm's finds both, the
+  // wrapped one's must find neither (the scripts phase), and otherwise the trees are equal.
+  for (const backend of ['sandbox', 'landlock']) {
+    test(`${backend}: a git dependency with prepare lands built, as with bare npm; its prepare had no secret and no network`, async (t) => {
+      const connections: string[] = [];
+      const server: Server = createServer((s) => {
+        connections.push(String(s.remotePort));
+        s.on('error', () => {}); // the probe hangs up at once
+        s.end('hello\n');
+      });
+      await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
+      const port = (server.address() as AddressInfo).port;
+      try {
+        const repo = join(work.root, `gitrepo-${backend}`);
+        const build = [
+          "const fs = require('fs'), net = require('net');",
+          "const leaf = require('fi-leaf');",
+          "fs.mkdirSync('dist', { recursive: true });",
+          "fs.writeFileSync('dist/index.js', 'module.exports = ' + JSON.stringify('built with ' + leaf) + ';\\n');",
+          "fs.writeFileSync('dist/cli.js', '#!/usr/bin/env node\\nconsole.log(require(\"./index.js\"));\\n');",
+          "const secret = process.env.FIDELITY_GIT_CANARY ? 'secret: ' + process.env.FIDELITY_GIT_CANARY : 'secret: absent';",
+          `const s = net.connect(${port}, '127.0.0.1');`,
+          "const done = (what) => { fs.writeFileSync('dist/probe.txt', secret + '\\nloopback: ' + what + '\\n'); s.destroy(); };",
+          "s.on('connect', () => done('connected'));",
+          "s.on('error', (e) => done('refused ' + e.code));",
+          "setTimeout(() => done('timeout'), 3000).unref();",
+        ].join('\n');
+        const files: Record<string, string> = {
+          'package.json': `${JSON.stringify({ name: 'fi-gitlib', version: '1.0.0', main: 'dist/index.js', files: ['dist'], bin: { 'fi-gitlib': 'dist/cli.js' }, scripts: { prepare: 'node build.js' }, devDependencies: { 'fi-leaf': '^1.0.0' } }, null, 2)}\n`,
+          'build.js': `${build}\n`,
+          'src.ts': '// the sources, never packed\n',
+        };
+        for (const [rel, content] of Object.entries(files)) {
+          mkdirSync(dirname(join(repo, rel)), { recursive: true });
+          writeFileSync(join(repo, rel), content);
+        }
+        const git = (args: string[]) => {
+          const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'init.defaultBranch=main', ...args], { cwd: repo, encoding: 'utf8' });
+          assert.equal(r.status, 0, `git ${args.join(' ')}: ${r.stderr}`);
+        };
+        git(['init', '-q']);
+        git(['add', '-A']);
+        git(['commit', '-q', '-m', 'lib']);
+        // A bare repository, as a shared one is: a working copy's .git/config is a hidden
+        // file, absent under the landlock backend, and git refuses a repository without it.
+        const bareRepo = `${repo}.git`;
+        assert.equal(spawnSync('git', ['clone', '-q', '--bare', repo, bareRepo]).status, 0);
+        chownTree(bareRepo);
+        // The fixture user clones it: a repository owned by someone else is refused by git.
+        chownTree(repo);
+        const name = `git-${backend}`;
+        const dirs = twins(name, { 'package.json': manifest({ dependencies: { 'fi-gitlib': `git+file://${bareRepo}` } }) });
+        const env = { npm_config_registry: registry.url, FIDELITY_GIT_CANARY: 'canary-git-prepare' };
+        const b = await runAsUser('npm', ['install'], { cwd: dirs.bare, env: userEnv({ ...env, npm_config_cache: join(work.userDir(`${name}-cache-bare`), 'npm') }) });
+        assert.equal(b.status, 0, describeRun('bare npm install', b));
+        const seenBare = connections.length;
+        const w = await runWrapped(['--backend', backend], 'npm', ['install'], { cwd: dirs.wrapped, env: userEnv({ ...env, XDG_CACHE_HOME: work.userDir(`${name}-cache-wrapped`) }), reportFile: join(work.userDir(`${name}-reports`), 'r.json') });
+        assert.equal(w.status, 0, describeRun('safe-package npm install', w));
+        t.diagnostic(`bare ${b.ms} ms, wrapped ${w.ms} ms`);
+
+        const probe = 'node_modules/fi-gitlib/dist/probe.txt';
+        const diff = diffTrees(snapshotTree(dirs.wrapped, { skip: [probe] }), snapshotTree(dirs.bare, { skip: [probe] }), ['through safe-package', 'bare npm']);
+        assert.equal(diff, '', `the twins differ:\n${diff}`);
+        const lib = join(dirs.wrapped, 'node_modules', 'fi-gitlib');
+        assert.equal(readFileSync(join(lib, 'dist', 'index.js'), 'utf8'), 'module.exports = "built with fi-leaf";\n', 'the prepare did not build it');
+        assert.ok(!existsSync(join(lib, 'src.ts')) && !existsSync(join(lib, 'build.js')), 'more than the packed files landed');
+        assert.equal(readlinkSync(join(dirs.wrapped, 'node_modules', '.bin', 'fi-gitlib')), '../fi-gitlib/dist/cli.js');
+
+        // Bare npm's prepare saw both (so the check means something) ...
+        assert.equal(readFileSync(join(dirs.bare, probe), 'utf8'), 'secret: canary-git-prepare\nloopback: connected\n');
+        assert.ok(seenBare > 0);
+        // ... the wrapped one neither: no secret in its environment, and no connection reached the host.
+        assert.match(readFileSync(join(dirs.wrapped, probe), 'utf8'), /^secret: absent\nloopback: refused E[A-Z]+\n$/);
+        assert.equal(connections.length, seenBare, 'the prepare through safe-package reached the loopback service');
+        assert.doesNotMatch(JSON.stringify(w.report ?? {}) + w.stderr, /canary-git-prepare/);
+        const steps = (w.report?.steps ?? []).map((s) => `${s.phase}:${s.package ?? ''}`);
+        assert.ok(steps.includes('install:fi-gitlib') && steps.includes('scripts:fi-gitlib'), steps.join(' '));
+        assert.deepEqual(w.report?.writes.committed.filter((c) => c.path.includes('.safe-package-git-')), []);
+      } finally {
+        await new Promise<void>((res) => server.close(() => res()));
+      }
+    });
+  }
 
   for (const backend of ['sandbox', 'landlock']) {
     test(`${backend}: a named path outside the project is readable, its hidden files are not, and its siblings are out of sight`, async () => {
