@@ -148,9 +148,10 @@ function readNpmConfig(input: ToolConfigInput): ToolConfig {
   };
   if (globalPath) consider(globalPath, globalPath);
   consider(userPath, join(input.jailHome, '.npmrc'));
+  const gitProgram = npmGitProgram(input.hostEnv, [globalPath, userPath].map((f) => (f ? readText(f) : undefined)));
 
   const envRegistry = envGet(input.hostEnv, 'npm_config_registry');
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = { npm_config_git: gitProgram };
   // Native builds work offline (docs/promises.md#p8-profiles): with Node's headers installed next to node,
   // point node-gyp at them instead of letting it download them from nodejs.org.
   const configured = [globalPath, userPath].some((f) => f && /^\s*nodedir\s*=/m.test(readText(f) ?? ''));
@@ -179,6 +180,27 @@ function readNpmConfig(input: ToolConfigInput): ToolConfig {
     removedCredentials: removed,
     credentials: { files: credentialFiles, env: credentialEnv },
   };
+}
+
+/**
+ * The git program npm runs, always the user's choice: their environment's, else their
+ * global or user .npmrc's, else plain `git` from the PATH. Passed to npm in the
+ * environment, which outranks every project .npmrc — including the one inside a git
+ * dependency's clone, where npm runs `npm install` to prepare it (in the download phase,
+ * with the registry credentials in reach) and reads the clone's .npmrc as that project's
+ * configuration. (The user's own project .npmrc loses `git=` in the jail anyway.) Pure.
+ */
+export function npmGitProgram(hostEnv: Readonly<Record<string, string | undefined>>, configTexts: readonly (string | undefined)[]): string {
+  const fromEnv = envGet(hostEnv, 'npm_config_git');
+  if (fromEnv) return fromEnv;
+  let chosen: string | undefined;
+  // Later files win, as npm layers user configuration over global.
+  for (const text of configTexts) {
+    if (text === undefined) continue;
+    const v = npmrcGet(parseNpmrc(text), 'git');
+    if (v) chosen = v;
+  }
+  return chosen ?? 'git';
 }
 
 function readPipConfig(input: ToolConfigInput): ToolConfig {

