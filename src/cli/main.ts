@@ -13,7 +13,16 @@ import { VERSION } from '../version.js';
 import { printError, type Io } from './io.js';
 export type { Io } from './io.js';
 
-const defaultIo: Io = { stdout: process.stdout, stderr: process.stderr };
+// Getters: Node builds process.stdout (a pipe's stream, a tty, a file writer) the first
+// time it is read, which costs a few ms; most runs never write to stdout.
+const defaultIo: Io = {
+  get stdout() {
+    return process.stdout;
+  },
+  get stderr() {
+    return process.stderr;
+  },
+};
 
 export async function main(argv: readonly string[], invokedAs: string, io: Io = defaultIo): Promise<number> {
   const name = invokedAs === 'spm' ? 'spm' : 'safe-package';

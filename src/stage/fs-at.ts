@@ -11,6 +11,7 @@
 // component; files are opened with O_NOFOLLOW and changed through the descriptor.
 
 import {
+  chmodSync,
   closeSync,
   constants,
   fchmodSync,
@@ -249,9 +250,24 @@ function removeEntry(p: Buffer): void {
       if (code === 'ENOENT') return;
       // The entry changed type under us (a race): look again.
       if (attempt < 3 && (code === 'ELOOP' || code === 'ENOTDIR' || code === 'ENOTEMPTY')) continue;
+      // A directory of ours that we may not open (overlayfs leaves its work/work mode 000):
+      // made enterable, then emptied like any other. Only when not root (root opens it
+      // anyway), where everything below is the user's own and nobody else's link can be
+      // in it; the lstat refuses what is not a directory of ours.
+      if (attempt < 3 && code === 'EACCES' && unlockOwnDir(p)) continue;
       throw e;
     }
   }
+}
+
+/** chmod 0700 of a directory the (non-root) caller owns; false when it is not one. */
+function unlockOwnDir(p: Buffer): boolean {
+  const uid = process.getuid?.();
+  if (uid === undefined || uid === 0) return false;
+  const st = lstatSync(p);
+  if (!st.isDirectory() || st.uid !== uid) return false;
+  chmodSync(p, (st.mode & 0o7777) | 0o700);
+  return true;
 }
 
 let copyBuffer: Buffer | undefined;
