@@ -1,7 +1,9 @@
 #!/bin/sh
-# Builds sp-confine, the landlock backend's jail helper (native/sp-confine.c), as static
-# executables for x86-64 and arm64 into dist/native/, so that one package works on
-# glibc and musl (Alpine) images alike. Run by `npm run build`.
+# Builds sp-confine, the landlock backend's jail helper (native/sp-confine.c), and
+# sp-bridge, the sandbox's network bridge (native/sp-bridge.c), as static executables for
+# x86-64 and arm64 into dist/native/, so that one package works on glibc and musl
+# (Alpine) images alike. Run by `npm run build`. Without sp-bridge the sandbox runs the
+# bridge in Node (src/net/jail-bridge.ts), which starts slower.
 #
 # Needs a C compiler: gcc (Debian: apt-get install gcc libc6-dev); for the arm64 build,
 # aarch64-linux-gnu-gcc (apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross).
@@ -15,9 +17,11 @@ flags="-O2 -Wall -Wextra -Werror -static -s -fstack-protector-strong -D_FORTIFY_
 host=$(uname -m)
 build() { # arch compiler
   if command -v "$2" >/dev/null 2>&1; then
-    # shellcheck disable=SC2086
-    "$2" $flags -o "$out/sp-confine-$1.tmp" native/sp-confine.c
-    mv "$out/sp-confine-$1.tmp" "$out/sp-confine-$1"
+    for prog in sp-confine sp-bridge; do
+      # shellcheck disable=SC2086
+      "$2" $flags -o "$out/$prog-$1.tmp" "native/$prog.c"
+      mv "$out/$prog-$1.tmp" "$out/$prog-$1"
+    done
   elif [ "$1" = "$host" ]; then
     echo "native/build.sh: $2 not found: cannot build sp-confine for this machine ($1); install gcc and libc6-dev" >&2
     exit 1

@@ -1,15 +1,60 @@
 // sp-confine on this host: where it is, and what the kernel lets it do.
 
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Where `npm run build` puts the helper: dist/native/sp-confine-<arch>, beside dist/src/. */
-export function helperPath(arch: string = process.arch): string | undefined {
+/** Where `npm run build` puts a native program: dist/native/<name>-<arch>, beside dist/src/. */
+function nativePath(name: string, arch: string): string | undefined {
   const machine = arch === 'x64' ? 'x86_64' : arch === 'arm64' ? 'aarch64' : undefined;
   if (!machine) return undefined;
   // This module is dist/src/confine/helper.js, or the bundle dist/src/cli/main.bundle.cjs: the same depth.
-  return fileURLToPath(new URL(`../../native/sp-confine-${machine}`, import.meta.url));
+  return fileURLToPath(new URL(`../../native/${name}-${machine}`, import.meta.url));
+}
+
+/** sp-confine, the landlock and chroot backends' jail helper. */
+export function helperPath(arch: string = process.arch): string | undefined {
+  return nativePath('sp-confine', arch);
+}
+
+/** sp-bridge, the sandbox's network bridge (native/sp-bridge.c). */
+export function bridgeProgramPath(arch: string = process.arch): string | undefined {
+  return nativePath('sp-bridge', arch);
+}
+
+/**
+ * Whether a user who is neither owner nor in the group can run a program: the modes of
+ * the program and of every directory above it (program first, then up to /), each
+ * needing its "others" execute bit. Pure.
+ */
+export function runnableByOthers(modes: readonly number[]): boolean {
+  return modes.length > 0 && modes.every((m) => (m & 0o001) !== 0);
+}
+
+/**
+ * The native bridge when the jail user can run it, else undefined (the sandbox then runs
+ * the Node bridge, which needs nothing but node). `dropsPrivileges`: root runs the jail
+ * as another user, who must reach the program through every directory above it; otherwise
+ * the jail user is the invoker.
+ */
+export function usableBridgeProgram(dropsPrivileges: boolean, path: string | undefined = bridgeProgramPath()): string | undefined {
+  if (!path) return undefined;
+  try {
+    if (!dropsPrivileges) {
+      accessSync(path, constants.X_OK);
+      return statSync(path).isFile() ? path : undefined;
+    }
+    if (!statSync(path).isFile()) return undefined;
+    const modes: number[] = [];
+    for (let at = path; ; at = dirname(at)) {
+      modes.push(statSync(at).mode);
+      if (dirname(at) === at) break;
+    }
+    return runnableByOthers(modes) ? path : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface ConfineProbe {

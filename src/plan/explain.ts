@@ -36,7 +36,7 @@ export function environmentView(p: Policy, plan?: LaunchPlan): { name: string; v
  * the outer layer, is named rather than printed (--explain plans with the name already).
  */
 export function planJson(plan: LaunchPlan, seccomp: readonly string[] = [], bridgeCode?: string): PlanJson {
-  const shown = (arg: string) => (bridgeCode !== undefined && arg === bridgeCode ? BRIDGE_CODE_SHOWN : arg);
+  const shown = (arg: string) => (bridgeCode && arg === bridgeCode ? BRIDGE_CODE_SHOWN : arg);
   return {
     argv: redactArgs(plan.argv.map(shown)),
     jail_args: plan.jailArgs ? redactArgs(plan.jailArgs) : null,

@@ -10,7 +10,7 @@ import type { Policy } from '../policy/types.js';
 import type { BridgeSpec } from '../backends/sandbox/plan.js';
 import type { BlockedConnection, ContactedHost } from '../report/report.js';
 
-import { BRIDGE_PORT } from '../backends/sandbox/bridge-port.js';
+import { bridgeFor } from '../backends/sandbox/bridge-port.js';
 
 /**
  * The proxy for a phase: the run's whole allowlist, or (the scripts phase) only the hosts
@@ -52,8 +52,9 @@ export function bridgeCode(): string {
   return bridgeSource;
 }
 
-export function bridgeSpec(socket: string): BridgeSpec {
-  return { node: process.execPath, code: bridgeCode(), socket, port: BRIDGE_PORT };
+/** The bridge a sandboxed step gets (see bridgeFor). */
+export function bridgeSpec(socket: string, dropsPrivileges: boolean): BridgeSpec {
+  return bridgeFor(socket, dropsPrivileges, bridgeCode);
 }
 
 /** The proxy's ledger in the report's terms; `phase` names which part of the run tried. */

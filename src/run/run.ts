@@ -153,7 +153,7 @@ export async function runPolicy(p: Policy, afterPhase?: AfterPhase): Promise<Run
       for (const { command, writable, package: pkg } of phaseSteps(p, phase, runDir, replaced, shadow)) {
         const proxy = await proxyFor(phase.network);
         const before = new Map((proxy?.blocked() ?? []).map((b) => [blockKey(b), b.count]));
-        const bridge = proxy && net && p.backend === 'sandbox' ? net.bridgeSpec(proxy.socketPath) : undefined;
+        const bridge = proxy && net && p.backend === 'sandbox' ? net.bridgeSpec(proxy.socketPath, p.dropPrivileges) : undefined;
         const proxyPort = await frontFor(phase.network, proxy);
         const paths = {
           ...(runDir ? { runDir } : {}),

@@ -12,7 +12,7 @@ import { checkNoMountsInProject, checkProjectWritable, checkStagedOwnership, pro
 import { prepareCacheDirs } from '../../stage/cache-dirs.js';
 import { ensureEmptyFile, stageRootFor } from '../../stage/stage-dirs.js';
 import type { Backend, RunPaths } from '../backend.js';
-import { BRIDGE_CODE_SHOWN, BRIDGE_PORT } from './bridge-port.js';
+import { BRIDGE_CODE_SHOWN, bridgeFor } from './bridge-port.js';
 import { planSandbox } from './plan.js';
 
 /** What the sandbox plans from: read once per run. */
@@ -79,7 +79,7 @@ export const sandboxBackend: Backend<SandboxHost> = {
     const runDir = join(stageRootFor(p), 'run-XXXXXX');
     return {
       runDir,
-      ...(p.network.proxied ? { bridge: { node: process.execPath, code: BRIDGE_CODE_SHOWN, socket: join(runDir, 'proxy.sock'), port: BRIDGE_PORT } } : {}),
+      ...(p.network.proxied ? { bridge: bridgeFor(join(runDir, 'proxy.sock'), p.dropPrivileges, () => BRIDGE_CODE_SHOWN) } : {}),
     };
   },
   planStep(p, host, paths, { phase, command, writable, readOnlyInside }) {

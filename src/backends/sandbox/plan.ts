@@ -31,13 +31,15 @@ export interface StageDirs {
   readonly dir: string;
 }
 
-/** The network bridge: node inside the jail's network namespace, carrying TCP on the
- * jail's loopback to the proxy's Unix socket outside. */
+/** The network bridge inside the jail's network namespace: it hands each connection to
+ * the jail's loopback to the proxy outside. */
 export interface BridgeSpec {
-  /** The node binary that runs it. */
+  /** The node binary that runs it; with `native`, the bridge program itself (sp-bridge). */
   readonly node: string;
-  /** The bridge's source (src/net/jail-bridge.ts, compiled): passed with -e, no file needed. */
+  /** The bridge's source (src/net/jail-bridge.ts, compiled): passed with -e, no file needed. Empty with `native`. */
   readonly code: string;
+  /** The bridge is native/sp-bridge.c (starts in a millisecond, where node takes 30 ms or more). */
+  readonly native?: boolean;
   /** The proxy's Unix socket on the host. */
   readonly socket: string;
   /** Where it listens on the jail's 127.0.0.1. */
@@ -66,6 +68,8 @@ export const SCRIPT_MOUNT = '"$1" -t overlay overlay -o "$2" merged || exit 125;
 // NODE_EXTRA_CA_CERTS= : the bridge never speaks TLS, and parsing a CA bundle costs Node
 // tens of milliseconds at start.
 export const SCRIPT_BRIDGE = 'NODE_EXTRA_CA_CERTS= "$3" --input-type=module -e "$4" bridge "$5" "$6" </dev/null >&4 2>/dev/null & exec 4>&- 6>&-; unset NODE_CHANNEL_FD NODE_CHANNEL_SERIALIZATION_MODE; ';
+// The native bridge: the same protocol (ready on fd 4, connections over the channel on fd 6); $4 is empty.
+export const SCRIPT_BRIDGE_NATIVE = '"$3" bridge "$5" "$6" </dev/null >&4 2>/dev/null & exec 4>&- 6>&-; unset NODE_CHANNEL_FD NODE_CHANNEL_SERIALIZATION_MODE; ';
 export const SCRIPT_EXEC = 'shift 6; exec "$@"';
 
 /** A path the user named outside the project, bound read-only at its own path. */
@@ -335,7 +339,7 @@ export function planSandbox(input: SandboxInput): LaunchPlan {
 function outerLayer(input: SandboxInput, hostNetwork: boolean): string[] {
   const { tools, stage, bridge } = input;
   if (!tools.sh || (stage && !tools.mount)) throw new Error('the outer layer needs /bin/sh and mount(8)');
-  const script = (stage ? SCRIPT_MOUNT : '') + (bridge ? SCRIPT_BRIDGE : '') + SCRIPT_EXEC;
+  const script = (stage ? SCRIPT_MOUNT : '') + (bridge ? (bridge.native ? SCRIPT_BRIDGE_NATIVE : SCRIPT_BRIDGE) : '') + SCRIPT_EXEC;
   return [
     tools.bwrap,
     // root of a user namespace of our own: allowed to mount there, nowhere else

@@ -139,3 +139,15 @@ test('with a bridge: fd 4 ready, 5 gate, 6 the handover channel, and the script 
   assert.ok(closes > 0 && closes < jailStarts, script);
   assert.ok(unsets > 0 && unsets < jailStarts, script);
 });
+
+test('the native bridge: the same fds and closing script, the program run with the socket and port and no -e code', () => {
+  const bridge = { node: '/opt/sp/dist/native/sp-bridge-x86_64', code: '', native: true, socket: '/run/x/proxy.sock', port: 3128 };
+  const plan = planSandbox({ policy: policy(), layout, tools: { ...tools, sh: '/bin/sh', mount: '/bin/mount' }, seccomp: Buffer.alloc(8), emptyFile: '/c/empty', bridge });
+  assert.deepEqual(plan.fds.slice(1, 4).map((f) => f.kind), ['ready', 'gate', 'channel']);
+  const at = plan.argv.indexOf('-c');
+  const script = plan.argv[at + 1]!;
+  assert.match(script, /"\$3" bridge "\$5" "\$6" <\/dev\/null >&4 2>\/dev\/null & exec 4>&- 6>&-; unset NODE_CHANNEL_FD NODE_CHANNEL_SERIALIZATION_MODE; /);
+  assert.doesNotMatch(script, /-e /);
+  // $1.. after "sh": mount, options, the program, (no code), socket, port.
+  assert.deepEqual(plan.argv.slice(at + 5, at + 9), ['/opt/sp/dist/native/sp-bridge-x86_64', '', '/run/x/proxy.sock', '3128']);
+});
