@@ -216,9 +216,12 @@ export async function startBridge(
   socketPath: string,
   script = BRIDGE_SCRIPT,
   adopt?: (socket: Socket) => void,
+  /** The native bridge (dist/native/sp-bridge-<arch>) instead of node with `script`. */
+  program?: string,
 ): Promise<{ port: number; child: ChildProcessWithoutNullStreams; stdout: () => string; exited: Promise<number | null> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [script, socketPath, String(port)], { stdio: adopt ? ['pipe', 'pipe', 'pipe', 'ipc'] : ['pipe', 'pipe', 'pipe'] }) as ChildProcessWithoutNullStreams;
+  const [file, args] = program ? [program, ['bridge', socketPath, String(port)]] : [process.execPath, [script, socketPath, String(port)]];
+  const child = spawn(file, args, { stdio: adopt ? ['pipe', 'pipe', 'pipe', 'ipc'] : ['pipe', 'pipe', 'pipe'] }) as ChildProcessWithoutNullStreams;
   if (adopt) child.on('message', (message, handle) => receiveHandover(message, handle, adopt));
   let stdout = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
