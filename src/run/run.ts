@@ -170,7 +170,8 @@ export async function runPolicy(p: Policy, afterPhase?: AfterPhase): Promise<Run
           // A git build's own node_modules is the build's, not other packages' copies.
           const readOnlyInside = binds?.ok ? binds.readOnlyInside.filter((rel) => !inBuilds(runDir!, rel)) : [];
           const { plan, seccomp } = backend.planStep(paths, { phase, command, ...(writable ? { writable } : {}), ...(readOnlyInside.length ? { readOnlyInside } : {}) });
-          jail = planJson(plan, seccomp, bridge?.code);
+          // The plan as the report records it (steps[].jail): only a written report shows it.
+          if (p.output.report) jail = planJson(plan, seccomp, bridge?.code);
           const remaining = Math.max(1, p.limits.timeout - (Date.now() - started) / 1000);
           // When launch returns, every process of the jail is gone.
           outcome = await launch(plan, { timeoutSeconds: remaining, ...(proxy ? { adopt: (s) => proxy.adopt(s) } : {}) });
