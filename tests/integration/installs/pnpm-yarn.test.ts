@@ -228,7 +228,7 @@ describe('pnpm and yarn through safe-package, against the bare tools in twin pro
   test('yarn install (classic): the same tree and yarn.lock as bare yarn, the postinstall has run', async (t) => {
     const r = await twins(t, 'yarn', join(tools, 'yarn', 'bin', 'yarn.js'), ['install', '--non-interactive'], { YARN_CACHE_FOLDER: 'yarn' }, BUILD_PROJECT);
     yarnTwins = r;
-    assertSameInstall(r, ['node_modules/.yarn-integrity']);
+    assertSameInstall(r, []);
     const nm = join(r.wrapped, 'node_modules');
     assert.equal(readlinkSync(join(nm, '.bin', 'fx-b')), '../fx-b/cli.js');
     assert.equal(readFileSync(join(nm, 'fx-builder', 'built', 'output.txt'), 'utf8'), 'built\n', 'yarn ran the postinstall');
@@ -236,10 +236,32 @@ describe('pnpm and yarn through safe-package, against the bare tools in twin pro
     assert.match(readFileSync(join(r.wrapped, 'yarn.lock'), 'utf8'), new RegExp(`resolved "${registry.url}fx-a/-/fx-a-1\\.0\\.0\\.tgz`));
   });
 
-  test('yarn\'s integrity file is the same as bare yarn\'s', { todo: 'phase 1 runs yarn with scripts ignored and phase 2 builds with npm rebuild, so node_modules/.yarn-integrity says "flags": ["ignoreScripts"] and lists no build artifacts: the next bare `yarn install` relinks everything, `yarn check --integrity` fails' }, () => {
+  test('yarn workspaces (classic): an install at the root gives the same tree as bare yarn, the workspace symlinks kept', async (t) => {
+    const project = {
+      ...manifest({ workspaces: ['packages/*'] }),
+      'packages/a/package.json': `${JSON.stringify({ name: 'a', version: '1.0.0', dependencies: { 'fx-a': '^1.0.0' } }, null, 2)}\n`,
+      'packages/a/index.js': 'module.exports = "a";\n',
+      'packages/b/package.json': `${JSON.stringify({ name: 'b', version: '1.0.0', dependencies: { a: '^1.0.0', 'fx-b': '^1.0.0' } }, null, 2)}\n`,
+    };
+    const r = await twins(t, 'yarn-ws', join(tools, 'yarn', 'bin', 'yarn.js'), ['install', '--non-interactive'], { YARN_CACHE_FOLDER: 'yarn' }, project);
+    const nm = join(r.wrapped, 'node_modules');
+    assert.equal(readlinkSync(join(nm, 'a')), '../packages/a');
+    assert.equal(readlinkSync(join(nm, 'b')), '../packages/b');
+    assert.ok(existsSync(join(nm, 'fx-a', 'index.js')) && existsSync(join(nm, 'fx-b', 'cli.js')));
+    assertSameInstall(r, []);
+  });
+
+  // Phase 1 runs yarn with scripts ignored and phase 2 builds with npm rebuild: unless
+  // safe-package rewrites it, the integrity file says "flags": ["ignoreScripts"] and lists
+  // no build artifacts, and the next bare `yarn install` relinks everything.
+  test('yarn\'s integrity file is the same as bare yarn\'s: no ignoreScripts flag, the build\'s artifacts listed; yarn check --integrity passes', async () => {
     assert.ok(yarnTwins, 'the yarn test did not run');
     const rel = 'node_modules/.yarn-integrity';
-    assert.deepEqual(JSON.parse(readFileSync(join(yarnTwins.wrapped, rel), 'utf8')), JSON.parse(readFileSync(join(yarnTwins.bare, rel), 'utf8')));
+    const bare = JSON.parse(readFileSync(join(yarnTwins.bare, rel), 'utf8')) as { artifacts?: Record<string, string[]> };
+    assert.deepEqual(bare.artifacts, { 'fx-builder@1.0.0': ['built', 'built/output.txt'] }, 'bare yarn lists the build (so the check means something)');
+    assert.equal(readFileSync(join(yarnTwins.wrapped, rel), 'utf8'), readFileSync(join(yarnTwins.bare, rel), 'utf8'));
+    const check = await runAsUser(join(tools, 'yarn', 'bin', 'yarn.js'), ['check', '--integrity'], { cwd: yarnTwins.wrapped, env: userEnv({ npm_config_registry: registry.url }) });
+    assert.equal(check.status, 0, describeRun('yarn check --integrity in the wrapped twin', check));
   });
 
   test('pnpm and yarn run through their node_modules/.bin symlinks', async () => {
