@@ -9,6 +9,7 @@ import type { Phase } from '../policy/phases.js';
 import { planScriptSteps, type ScriptStep } from './script-steps.js';
 import { artifactsArgument, artifactsEntry, buildArtifacts, INTEGRITY_FILE, INTEGRITY_PROGRAM, versionIn, walkMtimes } from './yarn-integrity.js';
 import { findProgram } from '../host/which.js';
+import { PNPM_REBUILD_PROGRAM } from './pnpm-rebuild.js';
 import type { RunningProxy } from '../net/proxy.js';
 import type { BlockedConnection, ContactedHost, StepRecord, WriteRecord } from '../report/report.js';
 import { redactArgs } from '../profiles/npmrc.js';
@@ -73,7 +74,7 @@ export function phaseSteps(p: Policy, phase: Phase, runDir: string | undefined, 
     // --pending: exactly the builds the install phase skipped, as pnpm recorded them.
     return [
       ...events.filter((e) => e === 'preinstall').map(root),
-      ...(names.length ? [{ command: { path: tool, args: ['rebuild', '--pending', ...flags] }, writable: ['node_modules'] }] : []),
+      ...(names.length ? [{ command: pnpmRebuild(p, tool, ['rebuild', '--pending', ...flags]), writable: ['node_modules'] }] : []),
       ...events.filter((e) => e !== 'preinstall').map(root),
     ];
   }
@@ -82,6 +83,12 @@ export function phaseSteps(p: Policy, phase: Phase, runDir: string | undefined, 
   const all = [...git, ...steps.map((s) => (s.kind === 'root' ? root(s.event) : { command: { path: tool, args: ['rebuild', s.name, ...flags] }, writable: s.writable, package: s.name }))];
   // yarn's integrity file, rewritten as bare yarn leaves it once the packages are built (run/yarn-integrity.ts).
   return p.profile.name === 'yarn' ? withYarnIntegrity(p, all, steps, tree) : all;
+}
+
+/** The pnpm rebuild, run by the program that puts back the bin shims it rewrites (run/pnpm-rebuild.ts); bare when there is no node to run it. */
+function pnpmRebuild(p: Policy, tool: string, args: string[]): { path: string; args: string[] } {
+  const node = findProgram('node', p.env.vars.PATH ?? '', p.cwd);
+  return node.found ? { path: node.path, args: ['-e', PNPM_REBUILD_PROGRAM, tool, ...args] } : { path: tool, args };
 }
 
 /** The scripts phase's steps with, after the last package's, the step that rewrites yarn's integrity file. */
