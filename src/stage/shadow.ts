@@ -209,6 +209,35 @@ export function createShadow(input: ShadowInput): Shadow {
   return { dir: input.shadowDir, cwd: join(input.shadowDir, cwdRel), readable, made };
 }
 
+/**
+ * A copy of a path the user named outside the project, for the landlock backend's jail
+ * to read where a path relative to the shadow leads (policy/named-paths.ts shadowLayout):
+ * a directory as the shadow copies the project (hard links where the jail user cannot
+ * write, hidden entries left out), a file linked or copied. `at` does not exist yet; its
+ * parent is ours. Nothing of it is ever committed: it is outside the shadow.
+ */
+export function mirrorNamed(from: string, at: string, hidden: readonly string[], owner?: { readonly uid: number; readonly gid: number }): void {
+  const st = lstatSync(from);
+  if (st.isDirectory()) {
+    mkdirSync(at, { mode: 0o700 });
+    createShadow({ projectDir: from, shadowDir: at, cwd: from, copied: [], fresh: [], hidden, replaced: new Map(), ...(owner ? { owner } : {}) });
+    return;
+  }
+  if (!st.isFile()) return;
+  const linkable = owner !== undefined && st.uid !== owner.uid && !(st.gid === owner.gid && st.mode & 0o020) && !(st.mode & 0o002) && !(st.mode & 0o6000);
+  if (linkable) {
+    try {
+      linkSync(from, at);
+      return;
+    } catch {
+      /* another file system, or not allowed: copy */
+    }
+  }
+  copyFileSync(from, at, constants.COPYFILE_FICLONE);
+  chmodSync(at, st.mode & 0o777);
+  if (owner) lchownSync(at, owner.uid, owner.gid);
+}
+
 function sameEntry(m: Made, st: BigIntStats): boolean {
   if (m.ino !== st.ino) return false;
   return m.kind === 'dir' ? st.isDirectory() : m.ctimeNs === st.ctimeNs;
