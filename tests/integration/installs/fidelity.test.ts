@@ -221,6 +221,8 @@ describe('fidelity: the same install bare and through safe-package', () => {
         assert.doesNotMatch(JSON.stringify(w.report ?? {}) + w.stderr, /canary-git-prepare/);
         const steps = (w.report?.steps ?? []).map((s) => `${s.phase}:${s.package ?? ''}`);
         assert.ok(steps.includes('install:fi-gitlib') && steps.includes('scripts:fi-gitlib'), steps.join(' '));
+        // ... and the summary names it once.
+        assert.match(w.stderr, /install scripts: fi-gitlib \(git dependency: fetched, then built with its prepare\) — /);
         assert.deepEqual(w.report?.writes.committed.filter((c) => c.path.includes('.safe-package-git-')), []);
       } finally {
         await new Promise<void>((res) => server.close(() => res()));
