@@ -238,8 +238,8 @@ describe('fidelity: the same install bare and through safe-package', () => {
         'common/.env': 'TOKEN=canary-named-path\n',
         'sibling/secret.txt': 'canary-sibling\n',
       };
-      // Absolute paths: the landlock backend's jail works in a shadow elsewhere, so a path
-      // relative to the project leads somewhere else there (the README says so).
+      // Absolute paths: the named paths themselves (under the landlock backend a relative
+      // path leads to their copies beside the shadow, which the cases above check).
       const side = join(work.root, `named-${backend}-wrapped`);
       const script = `cat ${side}/common/index.js; cat ${side}/common/.env 2>&1 || true; echo; cat ${side}/sibling/secret.txt 2>&1 || true`;
       const dirs = twins(`named-${backend}`, { 'package.json': manifest({ dependencies: { common: 'file:../common' }, scripts: { look: script } }) }, outside);
