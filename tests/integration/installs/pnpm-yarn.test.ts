@@ -237,6 +237,13 @@ describe('pnpm and yarn through safe-package, against the bare tools in twin pro
     assert.match(readFileSync(join(r.wrapped, 'yarn.lock'), 'utf8'), new RegExp(`resolved "${registry.url}fx-a/-/fx-a-1\\.0\\.0\\.tgz`));
   });
 
+  test('yarn install (classic) through the landlock backend: the same tree as bare yarn, its integrity file included', async (t) => {
+    const r = await twins(t, 'yarn-landlock', join(tools, 'yarn', 'bin', 'yarn.js'), ['install', '--non-interactive'], { YARN_CACHE_FOLDER: 'yarn' }, BUILD_PROJECT, ['--backend', 'landlock']);
+    assert.match(r.w.stderr, /\[landlock, /);
+    assert.equal(readFileSync(join(r.wrapped, 'node_modules', 'fx-builder', 'built', 'output.txt'), 'utf8'), 'built\n', 'the postinstall did not run');
+    assertSameInstall(r, []);
+  });
+
   test('yarn workspaces (classic): an install at the root gives the same tree as bare yarn, the workspace symlinks kept', async (t) => {
     const project = {
       ...manifest({ workspaces: ['packages/*'] }),
