@@ -134,3 +134,38 @@ export function relativeFromProject(projectDir: string, path: string): string {
   const rest = dir === '/' ? path.slice(1) : path.slice(dir.length + 1);
   return join(...up, rest);
 }
+
+export interface ShadowLayout {
+  /** The shadow of the project, relative to the run directory. */
+  readonly shadow: string;
+  /** Each named path and where its copy goes, relative to the run directory. */
+  readonly mirrors: readonly { readonly from: string; readonly at: string }[];
+  /** Folders between the run directory and the shadow or a copy, outermost first (ours, made before them). */
+  readonly dirs: readonly string[];
+}
+
+/**
+ * Where the landlock backend puts the project's shadow and the copies of the named paths,
+ * so that a path relative to the project (`npm install ../x.tgz`, `file:../common`) leads
+ * from the shadow to the copy of what it names, and what npm writes relative to the
+ * project (the saved `file:../x.tgz`, the link `node_modules/common -> ../../common`, the
+ * lockfile's `resolved`) is what it writes bare: the shadow sits as deep below a folder
+ * of the run directory as the project below the common ancestor of it and the named
+ * paths, and each copy at its own place below that folder. Without named paths the
+ * shadow is `shadow`, as always. Pure.
+ */
+export function shadowLayout(projectDir: string, named: readonly string[]): ShadowLayout {
+  if (named.length === 0) return { shadow: 'shadow', mirrors: [], dirs: [] };
+  const up = Math.max(...named.map((n) => relativeFromProject(projectDir, n).split('/').filter((c) => c === '..').length));
+  let ancestor = projectDir;
+  for (let i = 0; i < up; i++) ancestor = ancestor.slice(0, ancestor.lastIndexOf('/')) || '/';
+  const under = (path: string) => join('shadow-view', ancestor === '/' ? path.slice(1) : path.slice(ancestor.length + 1));
+  const shadow = under(projectDir);
+  const mirrors = named.map((from) => ({ from, at: under(from) }));
+  const dirs = new Set<string>(['shadow-view']);
+  for (const target of [shadow, ...mirrors.map((m) => m.at)]) {
+    const parts = target.split('/');
+    for (let i = 2; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+  }
+  return { shadow, mirrors, dirs: [...dirs].sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b)) };
+}

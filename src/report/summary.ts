@@ -22,6 +22,25 @@ function listed<T>(items: readonly T[], show: (t: T) => string): string[] {
   return lines;
 }
 
+/**
+ * Each package whose scripts ran, once: a git dependency has a fetch in the download
+ * phase and, in the scripts phase, its build and the linking of its bins; the status
+ * shown is the first that was not 0. Pure.
+ */
+export function scriptedPackages(steps: Report['steps']): { name: string; git?: 'built' | 'fetch failed'; status: number }[] {
+  const out = new Map<string, { name: string; git?: 'built' | 'fetch failed'; status: number }>();
+  const fetched = new Set(steps.filter((st) => st.phase === 'install' && st.package !== undefined).map((st) => st.package!));
+  for (const st of steps) {
+    if (st.package === undefined || st.phase !== 'scripts') continue;
+    const seen = out.get(st.package);
+    if (!seen) out.set(st.package, { name: st.package, ...(fetched.has(st.package) ? { git: 'built' as const } : {}), status: st.status });
+    else if (seen.status === 0) seen.status = st.status;
+  }
+  // A fetch that failed ends the run before the scripts phase: its package is named with its status.
+  for (const st of steps) if (st.phase === 'install' && st.package !== undefined && st.status !== 0 && !out.has(st.package)) out.set(st.package, { name: st.package, git: 'fetch failed', status: st.status });
+  return [...out.values()];
+}
+
 /** The summary lines. `quiet` keeps only problems. Pure. */
 export function summaryLines(r: Report, style: Style, quiet: boolean): string[] {
   const n = neutralise;
@@ -39,9 +58,9 @@ export function summaryLines(r: Report, style: Style, quiet: boolean): string[] 
   // pip has one phase: an sdist's build ran (in the jail) before the judgement could.
   if (r.judgement) out.push(...judgementLines(r.judgement, style, quiet, r.command.profile === 'pip' ? 'nothing was installed: nothing reached the project or its venv' : undefined));
   // Whose install scripts ran, each in its own jail (npm decides which, under your allowScripts).
-  const scripted = r.steps.filter((st) => st.package !== undefined);
+  const scripted = scriptedPackages(r.steps);
   if (!quiet && scripted.length) {
-    out.push(`  install scripts: ${scripted.map((st) => n(st.package!) + (st.status === 0 ? '' : style.red(` (exit ${st.status})`))).join(', ')} — each in its own jail; approve or deny with \`npm install-scripts approve|deny <pkg>\``);
+    out.push(`  install scripts: ${scripted.map((st) => n(st.name) + (st.git === 'built' ? ' (git dependency: fetched, then built with its prepare)' : st.git === 'fetch failed' ? ' (git dependency: fetching it failed)' : '') + (st.status === 0 ? '' : style.red(` (exit ${st.status})`))).join(', ')} — each in its own jail; approve or deny with \`npm install-scripts approve|deny <pkg>\``);
   }
   if (!quiet && r.network.contacted.length) {
     out.push(`  network: ${r.network.contacted.map((c) => n(`${c.host}:${c.port}`)).join(', ')}`);

@@ -3,9 +3,13 @@
 // it into the report and the exit status.
 
 import { lstatSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Policy } from '../policy/types.js';
 import type { Phase } from '../policy/phases.js';
-import { planScriptSteps } from './script-steps.js';
+import { planScriptSteps, type ScriptStep } from './script-steps.js';
+import { artifactsArgument, artifactsEntry, buildArtifacts, INTEGRITY_FILE, INTEGRITY_PROGRAM, versionIn, walkMtimes } from './yarn-integrity.js';
+import { findProgram } from '../host/which.js';
+import { PNPM_REBUILD_PROGRAM } from './pnpm-rebuild.js';
 import type { RunningProxy } from '../net/proxy.js';
 import type { BlockedConnection, ContactedHost, StepRecord, WriteRecord } from '../report/report.js';
 import { redactArgs } from '../profiles/npmrc.js';
@@ -70,12 +74,39 @@ export function phaseSteps(p: Policy, phase: Phase, runDir: string | undefined, 
     // --pending: exactly the builds the install phase skipped, as pnpm recorded them.
     return [
       ...events.filter((e) => e === 'preinstall').map(root),
-      ...(names.length ? [{ command: { path: tool, args: ['rebuild', '--pending', ...flags] }, writable: ['node_modules'] }] : []),
+      ...(names.length ? [{ command: pnpmRebuild(p, tool, ['rebuild', '--pending', ...flags]), writable: ['node_modules'] }] : []),
       ...events.filter((e) => e !== 'preinstall').map(root),
     ];
   }
-  const git = gitBuildSteps(p, shadow ? shadow.shadow.dir : upperOf(runDir), runDir, shadow?.touched, flags);
-  return [...git, ...steps.map((s) => (s.kind === 'root' ? root(s.event) : { command: { path: tool, args: ['rebuild', s.name, ...flags] }, writable: s.writable, package: s.name }))];
+  const tree = shadow ? shadow.shadow.dir : upperOf(runDir);
+  const git = gitBuildSteps(p, tree, runDir, shadow?.touched, flags);
+  const all = [...git, ...steps.map((s) => (s.kind === 'root' ? root(s.event) : { command: { path: tool, args: ['rebuild', s.name, ...flags] }, writable: s.writable, package: s.name }))];
+  // yarn's integrity file, rewritten as bare yarn leaves it once the packages are built (run/yarn-integrity.ts).
+  return p.profile.name === 'yarn' ? withYarnIntegrity(p, all, steps, tree) : all;
+}
+
+/** The pnpm rebuild, run by the program that puts back the bin shims it rewrites (run/pnpm-rebuild.ts); bare when there is no node to run it. */
+function pnpmRebuild(p: Policy, tool: string, args: string[]): { path: string; args: string[] } {
+  const node = findProgram('node', p.env.vars.PATH ?? '', p.cwd);
+  return node.found ? { path: node.path, args: ['-e', PNPM_REBUILD_PROGRAM, tool, ...args] } : { path: tool, args };
+}
+
+/** The scripts phase's steps with, after the last package's, the step that rewrites yarn's integrity file. */
+function* withYarnIntegrity(p: Policy, all: readonly Step[], steps: readonly ScriptStep[], tree: string): Generator<Step> {
+  const node = findProgram('node', p.env.vars.PATH ?? '', p.cwd);
+  const integrity = lstatSync(join(tree, INTEGRITY_FILE), { throwIfNoEntry: false });
+  if (!node.found || !integrity?.isFile()) return yield* all;
+  // Before any script runs: what each package folder holds (yarn walks them then too).
+  const built = steps.flatMap((s) => (s.kind === 'package' ? s.writable.map((rel) => ({ name: s.name, rel, before: walkMtimes(join(tree, rel)) })) : []));
+  // After the root's preinstall and the packages' builds, before the root's other scripts, as yarn saves it.
+  const at = all.length - steps.length + steps.reduce((last, s, i) => (s.kind === 'package' || (s.kind === 'root' && s.event === 'preinstall') ? i + 1 : last), 0);
+  for (let i = 0; i <= all.length; i++) {
+    if (i === at) {
+      const entry = artifactsEntry(built.map((b) => ({ name: b.name, version: versionIn(join(tree, b.rel)) ?? '', artifacts: buildArtifacts(b.before, walkMtimes(join(tree, b.rel))) })));
+      yield { command: { path: node.path, args: ['-e', INTEGRITY_PROGRAM, artifactsArgument(entry)] }, writable: ['node_modules'] };
+    }
+    if (i < all.length) yield all[i]!;
+  }
 }
 
 /** The user's command, then (looked at once it has run) the fetches of the git dependencies it installed. */

@@ -209,6 +209,46 @@ export function createShadow(input: ShadowInput): Shadow {
   return { dir: input.shadowDir, cwd: join(input.shadowDir, cwdRel), readable, made };
 }
 
+/**
+ * A copy of a path the user named outside the project, for the landlock backend's jail
+ * to read where a path relative to the shadow leads (policy/named-paths.ts shadowLayout),
+ * hidden entries left out. Nothing of it is ever committed: it is outside the shadow, and
+ * the jail's Landlock rules let it only read there. `at` does not exist yet; its parent
+ * is ours.
+ *
+ * When root runs the jail as another user, the copy is made by that user (`cp` with its
+ * uid and gid, no supplementary groups): the named tree may be theirs to change while it
+ * is copied, and root following a link planted there would put a file only root may read
+ * into the jail's view. Otherwise (the jail runs as you) it is made as the shadow is:
+ * real directories, the files copied.
+ */
+export function mirrorNamed(from: string, at: string, hidden: readonly string[], owner?: { readonly uid: number; readonly gid: number }): void {
+  const st = lstatSync(from);
+  if (!st.isDirectory() && !st.isFile()) return;
+  if (!owner) {
+    if (st.isDirectory()) {
+      mkdirSync(at, { mode: 0o700 });
+      createShadow({ projectDir: from, shadowDir: at, cwd: from, copied: [], fresh: [], hidden, replaced: new Map() });
+    } else {
+      copyFileSync(from, at, constants.COPYFILE_FICLONE);
+      chmodSync(at, st.mode & 0o777);
+    }
+    return;
+  }
+  // The place is made by us and given to the user; the user fills it.
+  if (st.isDirectory()) mkdirSync(at, { mode: 0o700 });
+  else writeFileSync(at, '', { mode: 0o600, flag: 'wx' });
+  lchownSync(at, owner.uid, owner.gid);
+  const as = { uid: owner.uid, gid: owner.gid, stdio: ['ignore', 'ignore', 'pipe'] as ('ignore' | 'pipe')[], encoding: 'utf8' as const, env: { LC_ALL: 'C', PATH: '/usr/bin:/bin' } };
+  const cp = spawnSync('/bin/cp', ['-dR', '--preserve=mode,timestamps', '--reflink=auto', '--', st.isDirectory() ? `${from}/.` : from, at], as);
+  if (cp.status !== 0) throw new Error(`copying ${from} for the jail failed: ${(cp.stderr || cp.error?.message || '').trim()}`);
+  const inCopy = hidden.filter((h) => h.startsWith(`${from}/`)).map((h) => join(at, h.slice(from.length + 1)));
+  for (let i = 0; i < inCopy.length; i += 500) {
+    const rm = spawnSync('/bin/rm', ['-rf', '--', ...inCopy.slice(i, i + 500)], as);
+    if (rm.status !== 0) throw new Error(`leaving the hidden entries of ${from} out of its copy failed: ${(rm.stderr || rm.error?.message || '').trim()}`);
+  }
+}
+
 function sameEntry(m: Made, st: BigIntStats): boolean {
   if (m.ino !== st.ino) return false;
   return m.kind === 'dir' ? st.isDirectory() : m.ctimeNs === st.ctimeNs;

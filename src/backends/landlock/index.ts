@@ -7,6 +7,7 @@ import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostError } from '../../errors.js';
 import type { Policy } from '../../policy/types.js';
+import { shadowLayout } from '../../policy/named-paths.js';
 import { ETC_ALLOWED, ETC_HOST_NETWORK, namedBinds, readTopLevel, type HostLayout } from '../../host/layout.js';
 import { buildConfineFilter, describeConfineFilter, hostSeccompArch, type SeccompArch } from '../../seccomp/index.js';
 import { helperPath } from '../../confine/helper.js';
@@ -70,10 +71,12 @@ export const landlockBackend: Backend<LandlockHost> = {
   },
   describedPaths(p): RunPaths {
     const runDir = join(stageRootFor(p), 'run-XXXXXX');
-    const shadow = join(runDir, 'shadow');
+    const layout = shadowLayout(p.project.dir, p.namedPaths);
+    const shadow = join(runDir, layout.shadow);
+    const mirrors = layout.mirrors.map((m) => join(runDir, m.at));
     return {
       runDir,
-      landlock: { home: join(runDir, 'home-1'), tmp: join(runDir, 'tmp'), shadow, cwd: join(shadow, p.cwd.slice(p.project.dir.length)), readable: [] },
+      landlock: { home: join(runDir, 'home-1'), tmp: join(runDir, 'tmp'), shadow, cwd: join(shadow, p.cwd.slice(p.project.dir.length)), readable: [], ...(mirrors.length ? { mirrors } : {}) },
       ...(p.network.proxied ? { proxyPort: 0 } : {}),
     };
   },

@@ -36,6 +36,8 @@ export interface LandlockDirs {
   readonly cwd: string;
   /** Project entries the shadow links to, readable through a rule (inside .git). */
   readonly readable: readonly string[];
+  /** The copies of the named paths beside the shadow (policy/named-paths.ts shadowLayout), readable. */
+  readonly mirrors?: readonly string[];
 }
 
 export interface LandlockInput {
@@ -137,6 +139,7 @@ export function planLandlock(input: LandlockInput): LaunchPlan {
     ...DEVICES_RO,
     ...p.readOnlyPaths,
     ...dirs.readable,
+    ...(dirs.mirrors ?? []),
     ...(input.named ?? []),
     ...(cacheWritable ? [] : caches),
   ];
@@ -171,6 +174,7 @@ export function planLandlock(input: LandlockInput): LaunchPlan {
       ? { where: dirs.shadow, what: 'ro-bind', from: `the project's shadow, read-only but ${input.writable.join(', ') || 'nothing'} (writes staged for review)` }
       : { where: dirs.shadow, what: 'bind', from: `the project's shadow (${p.project.dir} itself is out of reach); writes reviewed before they reach the project` },
     ...(input.named?.length ? [{ where: input.named.join(', '), what: 'ro-bind' as const, from: 'Landlock: read (named on the command line or as a file: dependency; hidden entries left out)' }] : []),
+    ...(dirs.mirrors?.length ? [{ where: dirs.mirrors.join(', '), what: 'ro-bind' as const, from: 'Landlock: read (copies of the named paths, placed so that paths relative to the project lead to them from the shadow)' }] : []),
     ...(dirs.readable.length ? [{ where: `${dirs.readable.length} entries of ${join(p.project.dir, '.git')}`, what: 'ro-bind' as const, from: 'Landlock: read (git\'s own files, its config hidden)' }] : []),
   ];
   const tcp = hostNetwork ? 'TCP anywhere (network "host")' : input.proxyPort !== undefined ? `TCP connect only to port ${input.proxyPort} (the proxy on 127.0.0.1); no bind` : 'no TCP at all';

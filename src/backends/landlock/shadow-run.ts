@@ -8,11 +8,12 @@ import { dirname, join } from 'node:path';
 import type { Policy } from '../../policy/types.js';
 import type { Phase } from '../../policy/phases.js';
 import { landlockFiles, type LandlockDirs } from './plan.js';
-import { copiedTops, createShadow, rewriteShadowPaths, shadowToUpper, shadowTouched, type Shadow } from '../../stage/shadow.js';
+import { copiedTops, createShadow, mirrorNamed, rewriteShadowPaths, shadowToUpper, shadowTouched, type Shadow } from '../../stage/shadow.js';
 import { secureStagingDir } from '../../stage/secure.js';
 import { helperPath } from '../../confine/helper.js';
 import { requireTool } from '../../host/system-tools.js';
-import { findHidden } from '../../host/layout.js';
+import { findHidden, namedBinds } from '../../host/layout.js';
+import { shadowLayout } from '../../policy/named-paths.js';
 import { projectNpmrcOverride } from '../../host/preflight.js';
 import { removeStage, stageRootFor, upperOf } from '../../stage/stage-dirs.js';
 
@@ -43,8 +44,17 @@ export function prepareLandlockRun(p: Policy, runDirPath: string, freshDirs: rea
   const tmp = join(runDir, 'tmp');
   mkdirSync(tmp, { mode: 0o700 });
   if (owner) chownSync(tmp, owner.uid, owner.gid);
-  const shadowDir = join(runDir, 'shadow');
+  // Paths relative to the project lead from the shadow to copies of what they name (policy/named-paths.ts).
+  const layout = shadowLayout(p.project.dir, p.namedPaths);
+  for (const dir of layout.dirs) mkdirSync(join(runDir, dir), { mode: 0o711 });
+  const shadowDir = join(runDir, layout.shadow);
   mkdirSync(shadowDir, { mode: 0o700 });
+  const named = new Map(namedBinds(p.namedPaths, p.project.hide).map((n) => [n.path, n.hidden.map((h) => h.path)]));
+  const mirrors = layout.mirrors.map((m) => {
+    const at = join(runDir, m.at);
+    mirrorNamed(m.from, at, named.get(m.from) ?? [], owner);
+    return at;
+  });
   const npmrc = projectNpmrcOverride(p)?.text;
   const shadow = createShadow({
     projectDir: p.project.dir,
@@ -76,7 +86,7 @@ export function prepareLandlockRun(p: Policy, runDirPath: string, freshDirs: rea
         made.push(f.path);
       }
       if (owner) for (const path of made) chownSync(path, owner.uid, owner.gid);
-      return { home, tmp, shadow: shadow.dir, cwd: shadow.cwd, readable: shadow.readable };
+      return { home, tmp, shadow: shadow.dir, cwd: shadow.cwd, readable: shadow.readable, ...(mirrors.length ? { mirrors } : {}) };
     },
     touched: (rel) => shadowTouched(shadow, rel),
   };

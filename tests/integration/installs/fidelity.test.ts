@@ -12,6 +12,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import type { FixturePackage } from '../../support/fixture-packages.js';
+import type { Report } from '../../../src/report/report.js';
 import { chownTree, describeRun, diffTrees, makeWorkDir, runAsUser, runWrapped, snapshotTree, userEnv, type TimedResult, type WorkDir } from './support.js';
 
 const lib = (name: string, extra: Partial<FixturePackage> = {}): FixturePackage => ({
@@ -61,10 +62,10 @@ describe('fidelity: the same install bare and through safe-package', () => {
     return { wrapped: made('wrapped'), bare: made('bare') };
   }
 
-  async function run(t: TestContext, name: string, dirs: { wrapped: string; bare: string }, args: string[]): Promise<{ w: TimedResult; b: TimedResult }> {
+  async function run(t: TestContext, name: string, dirs: { wrapped: string; bare: string }, args: string[], flags: readonly string[] = []): Promise<{ w: TimedResult & { readonly report: Report | undefined }; b: TimedResult }> {
     const env = { npm_config_registry: registry.url };
     const b = await runAsUser('npm', args, { cwd: dirs.bare, env: userEnv({ ...env, npm_config_cache: join(work.userDir(`${name}-cache-bare`), 'npm') }) });
-    const w = await runWrapped([], 'npm', args, { cwd: dirs.wrapped, env: userEnv({ ...env, XDG_CACHE_HOME: work.userDir(`${name}-cache-wrapped`) }), reportFile: join(work.userDir(`${name}-reports`), 'r.json') });
+    const w = await runWrapped(flags, 'npm', args, { cwd: dirs.wrapped, env: userEnv({ ...env, XDG_CACHE_HOME: work.userDir(`${name}-cache-wrapped`) }), reportFile: join(work.userDir(`${name}-reports`), 'r.json') });
     assert.equal(b.status, 0, describeRun(`bare npm ${args.join(' ')}`, b));
     assert.equal(w.status, 0, describeRun(`safe-package npm ${args.join(' ')}`, w));
     const diff = diffTrees(snapshotTree(dirs.wrapped), snapshotTree(dirs.bare), ['through safe-package', 'bare npm']);
@@ -104,27 +105,42 @@ describe('fidelity: the same install bare and through safe-package', () => {
     assert.match(readFileSync(join(dirs.wrapped, 'packages/a/package.json'), 'utf8'), /"fi-leaf"/);
   });
 
-  test('a tarball beside the project, named on the command line', async (t) => {
-    const dirs = twins('tarball', { 'package.json': manifest() });
-    for (const proj of [dirs.wrapped, dirs.bare]) {
-      const src = join(dirname(proj), 'local-lib');
-      mkdirSync(src);
-      writeFileSync(join(src, 'package.json'), `${JSON.stringify({ name: 'local-lib', version: '1.0.0' })}\n`);
-      writeFileSync(join(src, 'index.js'), 'module.exports = "local";\n');
-      const r = spawnSync('npm', ['pack', '--pack-destination', dirname(proj)], { cwd: src, encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
-      chownTree(dirname(proj));
-    }
-    await run(t, 'tarball', dirs, ['install', '../local-lib-1.0.0.tgz']);
-    assert.equal(readFileSync(join(dirs.wrapped, 'node_modules/local-lib/index.js'), 'utf8'), 'module.exports = "local";\n');
-  });
+  // Relative paths lead where the user meant under every backend: the landlock backend's
+  // jail works in a shadow of the project elsewhere (src/backends/landlock/shadow-run.ts).
+  for (const backend of ['sandbox', 'landlock']) {
+    test(`${backend}: a tarball beside the project, named on the command line`, async (t) => {
+      const dirs = twins(`tarball-${backend}`, { 'package.json': manifest() });
+      for (const proj of [dirs.wrapped, dirs.bare]) {
+        const src = join(dirname(proj), 'local-lib');
+        mkdirSync(src);
+        writeFileSync(join(src, 'package.json'), `${JSON.stringify({ name: 'local-lib', version: '1.0.0' })}\n`);
+        writeFileSync(join(src, 'index.js'), 'module.exports = "local";\n');
+        const r = spawnSync('npm', ['pack', '--pack-destination', dirname(proj)], { cwd: src, encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+        chownTree(dirname(proj));
+      }
+      const { w } = await run(t, `tarball-${backend}`, dirs, ['install', '../local-lib-1.0.0.tgz'], ['--backend', backend]);
+      assert.match(w.stderr, new RegExp(`\\[${backend}, `));
+      assert.equal(readFileSync(join(dirs.wrapped, 'node_modules/local-lib/index.js'), 'utf8'), 'module.exports = "local";\n');
+      assert.match(readFileSync(join(dirs.wrapped, 'package.json'), 'utf8'), /"local-lib": "file:\.\.\/local-lib-1\.0\.0\.tgz"/);
+    });
 
-  test('a file: dependency outside the project', async (t) => {
-    const outside = { 'common/package.json': `${JSON.stringify({ name: 'common', version: '1.0.0' })}\n`, 'common/index.js': 'module.exports = "common";\n' };
-    const dirs = twins('file-dep', { 'package.json': manifest({ dependencies: { common: 'file:../common' } }) }, outside);
-    await run(t, 'file-dep', dirs, ['install']);
-    assert.equal(readlinkSync(join(dirs.wrapped, 'node_modules/common')), '../../common');
-  });
+    test(`${backend}: a file: dependency outside the project, and one named on the command line`, async (t) => {
+      const outside = {
+        'common/package.json': `${JSON.stringify({ name: 'common', version: '1.0.0' })}\n`,
+        'common/index.js': 'module.exports = "common";\n',
+        'other/package.json': `${JSON.stringify({ name: 'other', version: '1.0.0' })}\n`,
+        'other/index.js': 'module.exports = "other";\n',
+      };
+      const dirs = twins(`file-dep-${backend}`, { 'package.json': manifest({ dependencies: { common: 'file:../common' } }) }, outside);
+      const { w } = await run(t, `file-dep-${backend}`, dirs, ['install'], ['--backend', backend]);
+      assert.match(w.stderr, new RegExp(`\\[${backend}, `));
+      assert.equal(readlinkSync(join(dirs.wrapped, 'node_modules/common')), '../../common');
+      await run(t, `file-dep-${backend}-cli`, dirs, ['install', '../other'], ['--backend', backend]);
+      assert.equal(readlinkSync(join(dirs.wrapped, 'node_modules/other')), '../../other');
+      assert.match(readFileSync(join(dirs.wrapped, 'package.json'), 'utf8'), /"other": "file:\.\.\/other"/);
+    });
+  }
 
   // A git dependency whose prepare builds it (bare npm: clone, devDependencies, prepare,
   // pack). Its prepare also looks for a secret in the environment and for a loopback
@@ -205,6 +221,8 @@ describe('fidelity: the same install bare and through safe-package', () => {
         assert.doesNotMatch(JSON.stringify(w.report ?? {}) + w.stderr, /canary-git-prepare/);
         const steps = (w.report?.steps ?? []).map((s) => `${s.phase}:${s.package ?? ''}`);
         assert.ok(steps.includes('install:fi-gitlib') && steps.includes('scripts:fi-gitlib'), steps.join(' '));
+        // ... and the summary names it once.
+        assert.match(w.stderr, /install scripts: fi-gitlib \(git dependency: fetched, then built with its prepare\) — /);
         assert.deepEqual(w.report?.writes.committed.filter((c) => c.path.includes('.safe-package-git-')), []);
       } finally {
         await new Promise<void>((res) => server.close(() => res()));
@@ -220,8 +238,8 @@ describe('fidelity: the same install bare and through safe-package', () => {
         'common/.env': 'TOKEN=canary-named-path\n',
         'sibling/secret.txt': 'canary-sibling\n',
       };
-      // Absolute paths: the landlock backend's jail works in a shadow elsewhere, so a path
-      // relative to the project leads somewhere else there (the README says so).
+      // Absolute paths: the named paths themselves (under the landlock backend a relative
+      // path leads to their copies beside the shadow, which the cases above check).
       const side = join(work.root, `named-${backend}-wrapped`);
       const script = `cat ${side}/common/index.js; cat ${side}/common/.env 2>&1 || true; echo; cat ${side}/sibling/secret.txt 2>&1 || true`;
       const dirs = twins(`named-${backend}`, { 'package.json': manifest({ dependencies: { common: 'file:../common' }, scripts: { look: script } }) }, outside);

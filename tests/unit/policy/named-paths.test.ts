@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { namedPathCandidates, namedPaths, relativeFromProject } from '../../../src/policy/named-paths.js';
+import { relative } from 'node:path';
+import { namedPathCandidates, namedPaths, relativeFromProject, shadowLayout } from '../../../src/policy/named-paths.js';
 
 const base = { cwd: '/home/dev/work/app', projectDir: '/home/dev/work/app', home: '/home/dev' };
 
@@ -40,4 +41,20 @@ test('/dev, /proc and /sys are the jail\'s own: never bound (curl --output /dev/
 test('a bound path as the project reads it', () => {
   assert.equal(relativeFromProject('/home/dev/work/app', '/home/dev/work/lib'), '../lib');
   assert.equal(relativeFromProject('/home/dev/work/app', '/opt/tool'), '../../../../opt/tool');
+});
+
+test('the landlock shadow layout: relative paths from the shadow lead to the copies of the named paths', () => {
+  assert.deepEqual(shadowLayout('/w/x/proj', []), { shadow: 'shadow', mirrors: [], dirs: [] });
+  const one = shadowLayout('/w/x/proj', ['/w/x/common', '/w/x/lib.tgz']);
+  assert.deepEqual(one, { shadow: 'shadow-view/proj', mirrors: [{ from: '/w/x/common', at: 'shadow-view/common' }, { from: '/w/x/lib.tgz', at: 'shadow-view/lib.tgz' }], dirs: ['shadow-view'] });
+  const two = shadowLayout('/w/x/proj', ['/w/y/lib', '/w/x/common']);
+  assert.deepEqual(two.shadow, 'shadow-view/x/proj');
+  assert.deepEqual(two.mirrors.map((m) => m.at), ['shadow-view/y/lib', 'shadow-view/x/common']);
+  assert.deepEqual(two.dirs, ['shadow-view', 'shadow-view/x', 'shadow-view/y']);
+  // What npm computes from the shadow is what it computes from the project.
+  for (const m of two.mirrors) assert.equal(relative(`/run/${two.shadow}`, `/run/${m.at}`), relative('/w/x/proj', m.from));
+  // A path far away: the layout reaches up to the root.
+  const far = shadowLayout('/home/u/proj', ['/srv/lib']);
+  assert.equal(far.shadow, 'shadow-view/home/u/proj');
+  assert.deepEqual(far.mirrors, [{ from: '/srv/lib', at: 'shadow-view/srv/lib' }]);
 });

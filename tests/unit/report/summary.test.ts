@@ -90,3 +90,19 @@ test('the packages whose install scripts ran are named, a failing one with its s
   assert.equal(line, '  install scripts: esbuild, bad\\x1b[2J (exit 1) — each in its own jail; approve or deny with `npm install-scripts approve|deny <pkg>`');
   assert.equal(summaryLines(report({ steps: r.steps }), PLAIN, true).some((l) => l.includes('install scripts:')), false, 'not in quiet mode');
 });
+
+test('a git dependency is named once: its fetch, build and bin linking are one entry', () => {
+  const r = report({
+    steps: [
+      { phase: 'install', argv: ['/usr/bin/npm', 'install'], status: 0, duration_ms: 10 },
+      { phase: 'install', argv: ['/usr/bin/node', '-e', '…'], package: 'gitlib', status: 0, duration_ms: 10 },
+      { phase: 'scripts', argv: ['/usr/bin/node', '-e', '…'], package: 'gitlib', status: 0, duration_ms: 5 },
+      { phase: 'scripts', argv: ['/usr/bin/npm', 'rebuild', 'gitlib', '--ignore-scripts'], package: 'gitlib', status: 0, duration_ms: 5 },
+      { phase: 'scripts', argv: ['/usr/bin/npm', 'rebuild', 'esbuild'], package: 'esbuild', status: 0, duration_ms: 5 },
+    ],
+  });
+  const line = summaryLines(r, PLAIN, false).find((l) => l.includes('install scripts:'));
+  assert.equal(line, '  install scripts: gitlib (git dependency: fetched, then built with its prepare), esbuild — each in its own jail; approve or deny with `npm install-scripts approve|deny <pkg>`');
+  const failed = report({ steps: [{ phase: 'install', argv: ['/usr/bin/node', '-e', '…'], package: 'gitlib', status: 1, duration_ms: 10 }] });
+  assert.match(summaryLines(failed, PLAIN, false).find((l) => l.includes('install scripts:')) ?? '', /gitlib \(git dependency: fetching it failed\) \(exit 1\)/);
+});
